@@ -1,0 +1,39 @@
+//! `netsip`: one command for what Net::SIP's example programs do.
+//!
+//! Subcommands arrive with the layers they need; today: `parse`.
+
+mod parse_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// netsip: a SIP toolbox. Transport addresses are written udp:HOST:PORT, tcp:HOST:PORT,
+/// tls:HOST:PORT (IPv6 as [::1]).
+#[derive(Debug, Parser)]
+#[command(name = "netsip", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse one SIP message (a datagram: the whole input) and print it canonically or as
+    /// JSON; a malformed message prints `error: ...` and exits 1.
+    Parse(parse_cmd::ParseArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Parse(args) => parse_cmd::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

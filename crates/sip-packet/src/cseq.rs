@@ -1,0 +1,102 @@
+//! The CSeq header (RFC 3261 §20.16).
+
+use std::fmt;
+
+use bytestring::ByteString;
+
+use crate::error::ParseError;
+use crate::method::Method;
+use crate::text;
+
+/// A command sequence: number and method.
+///
+/// ```
+/// use sip_packet::{CSeq, Method};
+/// let c = CSeq::parse("314159 INVITE").unwrap();
+/// assert_eq!(c.seq(), 314159);
+/// assert_eq!(c.method(), &Method::Invite);
+/// assert!(CSeq::parse("36893488147419103232 REGISTER").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CSeq {
+    seq: u32,
+    method: Method,
+}
+
+impl CSeq {
+    /// The largest sequence number: RFC 3261 §8.1.1.5 asks for less than 2**31.
+    pub const MAX: u32 = (1 << 31) - 1;
+
+    /// A CSeq of this number and method.
+    pub fn new(seq: u32, method: Method) -> Self {
+        Self { seq, method }
+    }
+
+    /// Parses `number method`.
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let owner = ByteString::from(s);
+        Self::parse_shared(&owner, &owner)
+    }
+
+    pub(crate) fn parse_shared(owner: &ByteString, s: &str) -> Result<Self, ParseError> {
+        let s = text::trim(s);
+        let split = s
+            .find(|c: char| text::is_ws(c as u8) && c.is_ascii())
+            .ok_or_else(|| ParseError::value(s, "CSeq lacks a method"))?;
+        let num = &s[..split];
+        let method = text::trim(&s[split..]);
+        let seq = text::parse_decimal(num)
+            .filter(|n| *n <= u64::from(Self::MAX))
+            .ok_or_else(|| ParseError::number("CSeq sequence number", num))?;
+        let method = Method::parse_shared(owner, method)?;
+        Ok(Self {
+            seq: seq as u32,
+            method,
+        })
+    }
+
+    /// The sequence number.
+    pub fn seq(&self) -> u32 {
+        self.seq
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+}
+
+impl fmt::Display for CSeq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.seq, self.method)
+    }
+}
+
+impl std::str::FromStr for CSeq {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        Self::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_and_padded() {
+        let c = CSeq::parse("0009  \t INVITE").unwrap();
+        assert_eq!(c.seq(), 9);
+        assert_eq!(c.to_string(), "9 INVITE");
+    }
+
+    #[test]
+    fn rejects() {
+        assert!(CSeq::parse("INVITE").is_err());
+        assert!(CSeq::parse("x INVITE").is_err());
+        assert!(CSeq::parse("-1 INVITE").is_err());
+        assert!(CSeq::parse("2147483648 INVITE").is_err());
+        assert!(CSeq::parse("2147483647 INVITE").is_ok());
+        assert!(CSeq::parse("1 IN VITE").is_err());
+    }
+}

@@ -1,0 +1,244 @@
+//! Parameters: `;name=value` lists of URIs and header values, kept as text and read on demand.
+
+use std::fmt;
+
+use bytestring::ByteString;
+
+use crate::error::ParseError;
+use crate::text;
+
+/// A list of `;name[=value]` parameters, kept as the text after the first `;` and scanned on
+/// access: reading a branch or a tag allocates nothing.
+///
+/// Names compare case-insensitively. Values are as written (quoted values keep their quotes;
+/// see [`Params::get_unquoted`]).
+///
+/// ```
+/// use sip_packet::Params;
+/// let mut p = Params::parse("branch=z9hG4bK1;rport;TTL=3").unwrap();
+/// assert_eq!(p.get("branch"), Some(Some("z9hG4bK1")));
+/// assert_eq!(p.get("rport"), Some(None));
+/// assert_eq!(p.get("ttl"), Some(Some("3")));
+/// p.set("received", Some("192.0.2.1"));
+/// assert_eq!(p.to_string(), ";branch=z9hG4bK1;rport;TTL=3;received=192.0.2.1");
+/// ```
+#[derive(Clone, Default)]
+pub struct Params {
+    raw: ByteString,
+}
+
+impl Params {
+    /// No parameters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses parameters written as `a=1;b;c=2` (without the leading `;`).
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let owner = ByteString::from(s);
+        Self::parse_shared(&owner, &owner)
+    }
+
+    /// Checks `s` (a slice of `owner`, without the leading `;`) and keeps it without copying.
+    pub(crate) fn parse_shared(owner: &ByteString, s: &str) -> Result<Self, ParseError> {
+        let s = text::trim(s);
+        if s.is_empty() {
+            return Ok(Self::new());
+        }
+        for p in text::split_outside_quotes(s, b';') {
+            let (name, value) = split_param(p);
+            if !text::is_token(name) {
+                return Err(ParseError::value(p, "parameter name is not a token"));
+            }
+            if let Some(v) = value {
+                let ok = if v.starts_with('"') {
+                    text::quoted_len(v) == Some(v.len())
+                } else {
+                    !v.is_empty() && v.bytes().all(is_param_value_char)
+                };
+                if !ok {
+                    return Err(ParseError::value(p, "parameter value is malformed"));
+                }
+            }
+        }
+        Ok(Self {
+            raw: text::sub(owner, s),
+        })
+    }
+
+    /// Whether there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Every parameter in order, as (name, value) with the value `None` for a bare flag.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        let raw: &str = &self.raw;
+        let mut it = (!raw.is_empty()).then(|| text::split_outside_quotes(raw, b';'));
+        std::iter::from_fn(move || it.as_mut()?.next().map(split_param))
+    }
+
+    /// The parameter `name`: `None` when absent, `Some(None)` for a flag, `Some(Some(v))` with
+    /// the value as written.
+    pub fn get(&self, name: &str) -> Option<Option<&str>> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The value of `name` with the quotes of a quoted value removed and escapes resolved.
+    pub fn get_unquoted(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        let v = self.get(name)??;
+        if v.starts_with('"') {
+            text::unquote(v)
+        } else {
+            Some(std::borrow::Cow::Borrowed(v))
+        }
+    }
+
+    /// A shared slice of the value of `name` (no copy).
+    pub(crate) fn get_shared(&self, name: &str) -> Option<ByteString> {
+        let v = self.get(name)??;
+        Some(text::sub(&self.raw, v))
+    }
+
+    /// Whether the parameter `name` is present (with or without a value).
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Sets `name` to `value` (`None` for a flag), replacing it where it was or appending it.
+    pub fn set(&mut self, name: &str, value: Option<&str>) {
+        let mut out = String::with_capacity(self.raw.len() + name.len() + 16);
+        let mut done = false;
+        for (n, v) in self.iter() {
+            if n.eq_ignore_ascii_case(name) {
+                if done {
+                    continue;
+                }
+                done = true;
+                push_param(&mut out, name, value);
+            } else {
+                push_param(&mut out, n, v);
+            }
+        }
+        if !done {
+            push_param(&mut out, name, value);
+        }
+        self.raw = ByteString::from(out);
+    }
+
+    /// Removes every parameter called `name`; returns whether there was one.
+    pub fn remove(&mut self, name: &str) -> bool {
+        if !self.contains(name) {
+            return false;
+        }
+        let mut out = String::with_capacity(self.raw.len());
+        for (n, v) in self.iter() {
+            if !n.eq_ignore_ascii_case(name) {
+                push_param(&mut out, n, v);
+            }
+        }
+        self.raw = ByteString::from(out);
+        true
+    }
+
+    /// The parameters as written, without the leading `;`.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+}
+
+fn push_param(out: &mut String, name: &str, value: Option<&str>) {
+    if !out.is_empty() {
+        out.push(';');
+    }
+    out.push_str(name);
+    if let Some(v) = value {
+        out.push('=');
+        out.push_str(v);
+    }
+}
+
+fn split_param(p: &str) -> (&str, Option<&str>) {
+    match p.find('=') {
+        Some(i) => (text::trim(&p[..i]), Some(text::trim(&p[i + 1..]))),
+        None => (text::trim(p), None),
+    }
+}
+
+/// Characters of a parameter value that is not quoted: `token`, plus what `host` (IPv6
+/// references) and URI `paramchar` (`[]/:&+$` and %-escapes) add.
+fn is_param_value_char(b: u8) -> bool {
+    text::is_token_char(b) || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'$' | b'@' | b'?' | b'=') || b >= 0x80
+}
+
+/// Equal when they hold the same parameters in the same order, names compared ignoring case.
+impl PartialEq for Params {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v))
+            .eq(other.iter().map(|(n, v)| (n.to_ascii_lowercase(), v)))
+    }
+}
+
+impl Eq for Params {}
+
+/// Writes `;a=1;b`, or nothing when empty.
+impl fmt::Display for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.raw.is_empty() {
+            f.write_str(";")?;
+            f.write_str(&self.raw)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaces_around_equals_and_flags() {
+        let p = Params::parse(" tag    = 1918181833n ;  x").unwrap();
+        assert_eq!(p.get("TAG"), Some(Some("1918181833n")));
+        assert_eq!(p.get("x"), Some(None));
+        assert_eq!(p.get("y"), None);
+    }
+
+    #[test]
+    fn quoted_values() {
+        let p = Params::parse(r#"a="x;y";b=2"#).unwrap();
+        assert_eq!(p.get("a"), Some(Some(r#""x;y""#)));
+        assert_eq!(p.get_unquoted("a").unwrap(), "x;y");
+        assert_eq!(p.get("b"), Some(Some("2")));
+    }
+
+    #[test]
+    fn empty_names_are_rejected() {
+        assert!(Params::parse(";;").is_err());
+        assert!(Params::parse("a=1;;b").is_err());
+        assert!(Params::parse("=1").is_err());
+        assert!(Params::parse("a=").is_err());
+        assert!(Params::parse(r#"a="open"#).is_err());
+    }
+
+    #[test]
+    fn set_and_remove() {
+        let mut p = Params::new();
+        p.set("rport", None);
+        p.set("branch", Some("z9hG4bKx"));
+        p.set("RPORT", Some("5060"));
+        assert_eq!(p.as_str(), "RPORT=5060;branch=z9hG4bKx");
+        assert!(p.remove("rport"));
+        assert!(!p.remove("rport"));
+        assert_eq!(p.to_string(), ";branch=z9hG4bKx");
+    }
+}

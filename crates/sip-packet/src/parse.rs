@@ -1,0 +1,324 @@
+//! The one-pass message parser: start line, header spans, body.
+
+use bytes::Bytes;
+use bytestring::ByteString;
+
+use crate::cseq::CSeq;
+use crate::error::{ParseError, ParseErrorKind};
+use crate::header_name::HeaderName;
+use crate::headers::{Header, Headers};
+use crate::message::{Message, Request, Response};
+use crate::method::Method;
+use crate::text;
+use crate::uri::Uri;
+
+/// Size limits that keep a parser from holding more than it should of a peer's input.
+///
+/// The defaults follow Net::SIP: 16 KiB of header section, 64 KiB of body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParseLimits {
+    /// The most bytes of start line and headers.
+    pub max_head: usize,
+    /// The most bytes of body.
+    pub max_body: usize,
+    /// The most header values.
+    pub max_headers: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        Self {
+            max_head: 16 * 1024,
+            max_body: 64 * 1024,
+            max_headers: 256,
+        }
+    }
+}
+
+impl ParseLimits {
+    /// The largest whole message these limits allow.
+    pub fn max_message(&self) -> usize {
+        self.max_head + 4 + self.max_body
+    }
+}
+
+/// Where the header section ends: (end of the last header line including its LF,
+/// start of the body). `None` when there is no empty line.
+pub(crate) fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
+    let crlf = memchr::memmem::find(buf, b"\n\r\n");
+    let scope = crlf.map_or(buf, |p| &buf[..p + 1]);
+    let lf = memchr::memmem::find(scope, b"\n\n");
+    match (crlf, lf) {
+        (_, Some(p)) => Some((p + 1, p + 2)),
+        (Some(p), None) => Some((p + 1, p + 3)),
+        (None, None) => None,
+    }
+}
+
+/// Counts of the headers that may appear once, and whether Via appeared.
+#[derive(Default)]
+struct Seen {
+    via: bool,
+    from: u8,
+    to: u8,
+    call_id: u8,
+    cseq: Option<(usize, u8)>,
+    content_length: Option<(usize, u8)>,
+}
+
+impl Seen {
+    fn note(&mut self, name: &HeaderName, index: usize) {
+        let bump = |c: &mut u8| *c = c.saturating_add(1);
+        match name {
+            HeaderName::Via => self.via = true,
+            HeaderName::From => bump(&mut self.from),
+            HeaderName::To => bump(&mut self.to),
+            HeaderName::CallId => bump(&mut self.call_id),
+            HeaderName::CSeq => bump(&mut self.cseq.get_or_insert((index, 0)).1),
+            HeaderName::ContentLength => bump(&mut self.content_length.get_or_insert((index, 0)).1),
+            _ => {}
+        }
+    }
+}
+
+pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message, ParseError> {
+    // RFC 3261 §7.5: CRLF before the start line is ignored.
+    let skip = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .ok_or_else(|| ParseError::new(ParseErrorKind::Empty))?;
+    let data = &buf[skip..];
+    let (head_end, body_start) = match find_head_end(data) {
+        Some(e) => e,
+        None if data.len() > limits.max_head => {
+            return Err(ParseErrorKind::HeadTooLarge(limits.max_head).into())
+        }
+        None => return Err(ParseErrorKind::Unterminated.into()),
+    };
+    if head_end > limits.max_head {
+        return Err(ParseErrorKind::HeadTooLarge(limits.max_head).into());
+    }
+    let head = ByteString::try_from(buf.slice(skip..skip + head_end))
+        .map_err(|_| ParseError::new(ParseErrorKind::NotUtf8))?;
+    let available = buf.len() - skip - body_start;
+
+    let h: &str = &head;
+    let bytes = h.as_bytes();
+    let first_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+    let start_line = h[..first_end].strip_suffix('\r').unwrap_or(&h[..first_end]);
+    let start = parse_start_line(&head, start_line).map_err(|e| e.at_line(1))?;
+
+    let mut headers = Headers::with_capacity(16);
+    let mut seen = Seen::default();
+    let mut pos = first_end + 1;
+    let mut line_no: u32 = 1;
+    while pos < bytes.len() {
+        line_no += 1;
+        let this_line = line_no;
+        if bytes[pos] == b' ' || bytes[pos] == b'\t' {
+            return Err(ParseError::new(ParseErrorKind::OrphanContinuation).at_line(this_line));
+        }
+        let mut end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+        let mut folded = false;
+        while end + 1 < bytes.len() && (bytes[end + 1] == b' ' || bytes[end + 1] == b'\t') {
+            folded = true;
+            line_no += 1;
+            end = memchr::memchr(b'\n', &bytes[end + 1..]).map_or(bytes.len(), |i| end + 1 + i);
+        }
+        let raw = &h[pos..end];
+        pos = end + 1;
+        let colon = memchr::memchr(b':', raw.as_bytes())
+            .ok_or_else(|| ParseError::new(ParseErrorKind::MissingColon).at_line(this_line))?;
+        let name = raw[..colon].trim_end_matches([' ', '\t']);
+        if name.is_empty() || !name.bytes().all(text::is_token_char) {
+            return Err(ParseError::new(ParseErrorKind::HeaderName(name.to_owned())).at_line(this_line));
+        }
+        let value = text::trim(&raw[colon + 1..]);
+        let hname = HeaderName::parse_shared(&head, name);
+        let compact = name.len() == 1;
+        let value = if folded {
+            ByteString::from(unfold(value))
+        } else {
+            text::sub(&head, value)
+        };
+        if hname.is_list() && memchr::memchr(b',', value.as_bytes()).is_some() {
+            // Empty list elements are skipped (RFC 7230 §7); what is left is checked by
+            // the header's own grammar.
+            for v in text::split_outside_quotes(&value, b',').filter(|v| !v.is_empty()) {
+                seen.note(&hname, headers.len());
+                headers.push(Header::parsed(hname.clone(), text::sub(&value, v), compact, this_line));
+            }
+        } else {
+            seen.note(&hname, headers.len());
+            headers.push(Header::parsed(hname, value, compact, this_line));
+        }
+        if headers.len() > limits.max_headers {
+            return Err(ParseError::new(ParseErrorKind::TooManyHeaders(limits.max_headers)).at_line(this_line));
+        }
+    }
+
+    check_once(seen.from, "From")?;
+    check_once(seen.to, "To")?;
+    check_once(seen.call_id, "Call-ID")?;
+    let cseq_index = match seen.cseq {
+        None => return Err(ParseErrorKind::MissingHeader("CSeq").into()),
+        Some((_, n)) if n > 1 => return Err(ParseErrorKind::DuplicateHeader("CSeq").into()),
+        Some((i, _)) => i,
+    };
+    if !seen.via {
+        return Err(ParseErrorKind::MissingHeader("Via").into());
+    }
+    let cseq_header = headers.iter().nth(cseq_index).ok_or(ParseErrorKind::MissingHeader("CSeq"))?;
+    let cseq = CSeq::parse_shared(cseq_header.value(), cseq_header.value())
+        .map_err(|e| e.at_line(cseq_header.line().unwrap_or(0)).in_header("CSeq"))?;
+
+    let body_len = match seen.content_length {
+        Some((_, n)) if n > 1 => return Err(ParseErrorKind::DuplicateHeader("Content-Length").into()),
+        Some((i, _)) => {
+            let header = headers.iter().nth(i).ok_or(ParseErrorKind::MissingHeader("Content-Length"))?;
+            let v = header.value();
+            let n = text::parse_decimal(v)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| {
+                    ParseError::new(ParseErrorKind::ContentLength(v.to_string()))
+                        .at_line(header.line().unwrap_or(0))
+                        .in_header("Content-Length")
+                })?;
+            if n > limits.max_body {
+                return Err(ParseErrorKind::BodyTooLarge(limits.max_body).into());
+            }
+            if n > available {
+                return Err(ParseErrorKind::BodyTruncated {
+                    declared: n,
+                    available,
+                }
+                .into());
+            }
+            n
+        }
+        None if available > limits.max_body => {
+            return Err(ParseErrorKind::BodyTooLarge(limits.max_body).into())
+        }
+        None => available,
+    };
+    let body_from = skip + body_start;
+    let body = if body_len == 0 {
+        Bytes::new()
+    } else {
+        buf.slice(body_from..body_from + body_len)
+    };
+
+    Ok(match start {
+        StartLine::Request(method, uri) => {
+            if cseq.method() != &method {
+                return Err(ParseError::new(ParseErrorKind::CSeqMethodMismatch {
+                    cseq: cseq.method().to_string(),
+                    method: method.to_string(),
+                })
+                .at_line(cseq_header.line().unwrap_or(0))
+                .in_header("CSeq"));
+            }
+            Message::Request(Request {
+                method,
+                uri,
+                headers,
+                body,
+            })
+        }
+        StartLine::Response(status, reason) => Message::Response(Response {
+            status,
+            reason,
+            headers,
+            body,
+        }),
+    })
+}
+
+fn check_once(count: u8, name: &'static str) -> Result<(), ParseError> {
+    match count {
+        0 => Err(ParseErrorKind::MissingHeader(name).into()),
+        1 => Ok(()),
+        _ => Err(ParseErrorKind::DuplicateHeader(name).into()),
+    }
+}
+
+/// Replaces each line break of a folded value, with the whitespace around it, by one space
+/// (RFC 3261 §7.3.1: folding is equivalent to a single SP).
+fn unfold(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for (i, line) in value.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if i == 0 {
+            out.push_str(line.trim_end_matches([' ', '\t']));
+        } else {
+            out.push(' ');
+            out.push_str(line.trim_matches([' ', '\t']));
+        }
+    }
+    out
+}
+
+enum StartLine {
+    Request(Method, Uri),
+    Response(u16, ByteString),
+}
+
+fn is_sip_version(s: &str) -> Result<(), ParseError> {
+    if s.eq_ignore_ascii_case("SIP/2.0") {
+        return Ok(());
+    }
+    let looks_like_version = s.len() > 4
+        && s[..4].eq_ignore_ascii_case("SIP/")
+        && s[4..].bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if looks_like_version {
+        Err(ParseErrorKind::Version(s.to_owned()).into())
+    } else {
+        Err(ParseErrorKind::StartLine("the protocol is not SIP/2.0").into())
+    }
+}
+
+fn parse_start_line(owner: &ByteString, line: &str) -> Result<StartLine, ParseError> {
+    if line.len() >= 4 && line[..4].eq_ignore_ascii_case("SIP/") {
+        // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+        let (version, rest) = line
+            .split_once(' ')
+            .ok_or(ParseErrorKind::StartLine("status line lacks a status code"))?;
+        is_sip_version(version)?;
+        let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+        let status = (code.len() == 3)
+            .then(|| text::parse_decimal(code))
+            .flatten()
+            .filter(|c| (100..=699).contains(c))
+            .ok_or_else(|| ParseErrorKind::StatusCode(code.to_owned()))?;
+        if reason.bytes().any(|b| b < b' ' && b != b'\t') {
+            return Err(ParseErrorKind::StartLine("control character in the reason phrase").into());
+        }
+        return Ok(StartLine::Response(status as u16, text::sub(owner, reason)));
+    }
+    // Request-Line = Method SP Request-URI SP SIP-Version: exactly one SP between elements
+    // (RFC 4475 §3.1.2.9, §3.1.2.10).
+    let mut parts = line.split(' ');
+    let (Some(method), Some(uri), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ParseErrorKind::StartLine(
+            "request line is not METHOD SP Request-URI SP SIP/2.0 with single spaces",
+        )
+        .into());
+    };
+    if method.is_empty() || uri.is_empty() {
+        return Err(ParseErrorKind::StartLine("empty method or Request-URI").into());
+    }
+    let method = Method::parse_shared(owner, method)?;
+    is_sip_version(version)?;
+    let uri = Uri::parse_shared(owner, uri)?;
+    if uri.as_sip().is_some_and(|u| u.headers().is_some()) {
+        // RFC 3261 §19.1.5: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+        return Err(ParseError::uri(&uri.to_string(), "a Request-URI must not hold ?headers"));
+    }
+    Ok(StartLine::Request(method, uri))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,276 @@
+//! Character classes and small text helpers of RFC 3261 §25.1: tokens, quoted strings,
+//! %-escapes, and splitting on separators outside quotes and angle brackets.
+
+use std::borrow::Cow;
+
+use bytestring::ByteString;
+
+/// `token` characters of RFC 3261 §25.1: alphanumerics and `-.!%*_+`~'`.
+#[inline]
+pub(crate) fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+        )
+}
+
+/// Whether the whole text is a non-empty `token`.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token_char)
+}
+
+/// Linear whitespace inside a value (after unfolding only SP and HTAB remain).
+#[inline]
+pub(crate) fn is_ws(b: u8) -> bool {
+    b == b' ' || b == b'\t' || b == b'\r' || b == b'\n'
+}
+
+/// Trims SP, HTAB, CR and LF from both ends.
+pub(crate) fn trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+}
+
+/// A sub-slice of `owner` as a shared [`ByteString`] without copying.
+///
+/// `part` must be a slice of `owner` (all callers take it from `owner` itself).
+#[inline]
+pub(crate) fn sub(owner: &ByteString, part: &str) -> ByteString {
+    if part.is_empty() {
+        return ByteString::new();
+    }
+    owner.slice_ref(part)
+}
+
+/// Splits `s` on `sep` where the separator is outside double quotes and angle brackets,
+/// honouring backslash escapes inside quotes. Pieces are trimmed; empty pieces are kept so that
+/// callers can reject them.
+pub(crate) fn split_outside_quotes(s: &str, sep: u8) -> SplitOutside<'_> {
+    SplitOutside {
+        rest: Some(s),
+        sep,
+    }
+}
+
+/// Iterator of [`split_outside_quotes`].
+pub(crate) struct SplitOutside<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for SplitOutside<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest?;
+        match find_outside_quotes(s, self.sep) {
+            Some(i) => {
+                self.rest = Some(&s[i + 1..]);
+                Some(trim(&s[..i]))
+            }
+            None => {
+                self.rest = None;
+                Some(trim(s))
+            }
+        }
+    }
+}
+
+/// The position of the first `sep` outside quotes and angle brackets.
+pub(crate) fn find_outside_quotes(s: &str, sep: u8) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut in_quotes = false;
+    let mut in_angle = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_quotes {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_quotes = false,
+                _ => {}
+            }
+        } else if in_angle {
+            if b == b'>' {
+                in_angle = false;
+            }
+        } else if b == sep {
+            return Some(i);
+        } else if b == b'"' {
+            in_quotes = true;
+        } else if b == b'<' {
+            in_angle = true;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Removes the quotes of a `quoted-string` and resolves its `\x` escapes.
+///
+/// Returns `None` when `s` is not one well-formed quoted string.
+pub(crate) fn unquote(s: &str) -> Option<Cow<'_, str>> {
+    let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+    let bytes = inner.as_bytes();
+    let mut escaped = false;
+    let mut has_escape = false;
+    for &b in bytes {
+        if escaped {
+            escaped = false;
+        } else if b == b'\\' {
+            escaped = true;
+            has_escape = true;
+        } else if b == b'"' {
+            return None;
+        }
+    }
+    if escaped {
+        return None;
+    }
+    if !has_escape {
+        return Some(Cow::Borrowed(inner));
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(Cow::Owned(out))
+}
+
+/// Quotes `s` as a `quoted-string`, escaping `"` and `\`.
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// The length of the quoted string at the start of `s` (both quotes included), or `None` when it
+/// is not terminated.
+pub(crate) fn quoted_len(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    if bytes.first() != Some(&b'"') {
+        return None;
+    }
+    let mut i = 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Resolves `%HH` escapes (RFC 3261 §19.1.2). A `%` not followed by two hex digits is kept
+/// as it is, as RFC 4475 §3.1.1.5 asks of a tolerant receiver.
+pub fn percent_decode(s: &str) -> Cow<'_, [u8]> {
+    let bytes = s.as_bytes();
+    if memchr::memchr(b'%', bytes).is_none() {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    Cow::Owned(out)
+}
+
+/// [`percent_decode`] as text; bytes that do not form UTF-8 become U+FFFD.
+pub fn percent_decode_str(s: &str) -> Cow<'_, str> {
+    match percent_decode(s) {
+        Cow::Borrowed(_) => Cow::Borrowed(s),
+        Cow::Owned(v) => match String::from_utf8(v) {
+            Ok(s) => Cow::Owned(s),
+            Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        },
+    }
+}
+
+/// Parses a decimal number made of ASCII digits only (no sign, no spaces), without overflow.
+pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_quotes_and_angles() {
+        let parts: Vec<_> =
+            split_outside_quotes(r#""a,b" <sip:x@y;p=1,2>, sip:z@w , "c\",d""#, b',').collect();
+        assert_eq!(
+            parts,
+            vec![r#""a,b" <sip:x@y;p=1,2>"#, "sip:z@w", r#""c\",d""#]
+        );
+    }
+
+    #[test]
+    fn unquote_resolves_escapes_and_rejects_unbalanced() {
+        assert_eq!(unquote(r#""J Rosenberg \\\"""#).unwrap(), r#"J Rosenberg \""#);
+        assert_eq!(unquote(r#""plain""#).unwrap(), "plain");
+        assert!(unquote(r#""open"#).is_none());
+        assert!(unquote(r#""a"b""#).is_none());
+        assert!(unquote(r#""a\""#).is_none());
+    }
+
+    #[test]
+    fn quote_round_trips() {
+        let s = r#"a "b" \c"#;
+        assert_eq!(unquote(&quote(s)).unwrap(), s);
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(&*percent_decode("%75se%72"), b"user");
+        assert_eq!(&*percent_decode("100%"), b"100%");
+        assert_eq!(&*percent_decode("%4"), b"%4");
+        assert_eq!(&*percent_decode("null-%00-x"), b"null-\0-x");
+        assert_eq!(percent_decode_str("a%20b"), "a b");
+    }
+
+    #[test]
+    fn decimal_rejects_signs_spaces_and_overflow() {
+        assert_eq!(parse_decimal("0009"), Some(9));
+        assert_eq!(parse_decimal("-1"), None);
+        assert_eq!(parse_decimal(" 1"), None);
+        assert_eq!(parse_decimal("36893488147419103232"), None);
+        assert_eq!(parse_decimal(""), None);
+    }
+}

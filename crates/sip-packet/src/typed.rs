@@ -1,0 +1,240 @@
+//! Typed views of the headers, parsed on access, and the check of every known header.
+
+use bytestring::ByteString;
+
+use crate::auth::AuthValue;
+use crate::cseq::CSeq;
+use crate::error::{ParseError, ParseErrorKind};
+use crate::header_name::HeaderName;
+use crate::headers::{Header, Headers};
+use crate::name_addr::{Contact, NameAddr};
+use crate::text;
+use crate::via::Via;
+
+fn at(h: &Header, e: ParseError) -> ParseError {
+    let e = e.in_header(h.name().as_str());
+    match h.line() {
+        Some(l) => e.at_line(l),
+        None => e,
+    }
+}
+
+fn one<'a>(headers: &'a Headers, name: HeaderName, label: &'static str) -> Result<&'a Header, ParseError> {
+    headers
+        .iter()
+        .find(|h| h.name() == &name)
+        .ok_or_else(|| ParseError::new(ParseErrorKind::MissingHeader(label)))
+}
+
+fn number(h: &Header, what: &'static str, max: u64) -> Result<u32, ParseError> {
+    text::parse_decimal(h.value())
+        .filter(|n| *n <= max)
+        .map(|n| n as u32)
+        .ok_or_else(|| at(h, ParseError::number(what, h.value())))
+}
+
+/// Typed accessors. Each parses the header on the call; the values share the message's buffer.
+impl Headers {
+    /// The Call-ID.
+    pub fn call_id(&self) -> Result<&ByteString, ParseError> {
+        one(self, HeaderName::CallId, "Call-ID").map(Header::value)
+    }
+
+    /// The CSeq.
+    pub fn cseq(&self) -> Result<CSeq, ParseError> {
+        let h = one(self, HeaderName::CSeq, "CSeq")?;
+        CSeq::parse_shared(h.value(), h.value()).map_err(|e| at(h, e))
+    }
+
+    /// The From address.
+    pub fn from(&self) -> Result<NameAddr, ParseError> {
+        let h = one(self, HeaderName::From, "From")?;
+        NameAddr::parse_shared(h.value(), h.value()).map_err(|e| at(h, e))
+    }
+
+    /// The To address.
+    pub fn to(&self) -> Result<NameAddr, ParseError> {
+        let h = one(self, HeaderName::To, "To")?;
+        NameAddr::parse_shared(h.value(), h.value()).map_err(|e| at(h, e))
+    }
+
+    /// The topmost Via.
+    pub fn top_via(&self) -> Result<Via, ParseError> {
+        let h = one(self, HeaderName::Via, "Via")?;
+        Via::parse_shared(h.value(), h.value()).map_err(|e| at(h, e))
+    }
+
+    /// Every Via, top first.
+    pub fn vias(&self) -> impl Iterator<Item = Result<Via, ParseError>> + '_ {
+        self.typed(HeaderName::Via, Via::parse_shared)
+    }
+
+    /// Every Contact value.
+    pub fn contacts(&self) -> impl Iterator<Item = Result<Contact, ParseError>> + '_ {
+        self.typed(HeaderName::Contact, Contact::parse_shared)
+    }
+
+    /// Every Route, in order.
+    pub fn routes(&self) -> impl Iterator<Item = Result<NameAddr, ParseError>> + '_ {
+        self.typed(HeaderName::Route, NameAddr::parse_shared)
+    }
+
+    /// Every Record-Route, in order.
+    pub fn record_routes(&self) -> impl Iterator<Item = Result<NameAddr, ParseError>> + '_ {
+        self.typed(HeaderName::RecordRoute, NameAddr::parse_shared)
+    }
+
+    /// Every WWW-Authenticate challenge.
+    pub fn www_authenticate(&self) -> impl Iterator<Item = Result<AuthValue, ParseError>> + '_ {
+        self.typed(HeaderName::WwwAuthenticate, AuthValue::parse_shared)
+    }
+
+    /// Every Proxy-Authenticate challenge.
+    pub fn proxy_authenticate(&self) -> impl Iterator<Item = Result<AuthValue, ParseError>> + '_ {
+        self.typed(HeaderName::ProxyAuthenticate, AuthValue::parse_shared)
+    }
+
+    /// Every Authorization value.
+    pub fn authorization(&self) -> impl Iterator<Item = Result<AuthValue, ParseError>> + '_ {
+        self.typed(HeaderName::Authorization, AuthValue::parse_shared)
+    }
+
+    /// Every Proxy-Authorization value.
+    pub fn proxy_authorization(&self) -> impl Iterator<Item = Result<AuthValue, ParseError>> + '_ {
+        self.typed(HeaderName::ProxyAuthorization, AuthValue::parse_shared)
+    }
+
+    /// Max-Forwards (0 to 255), when present.
+    pub fn max_forwards(&self) -> Result<Option<u8>, ParseError> {
+        self.get_known(&HeaderName::MaxForwards)
+            .map(|_| {
+                let h = one(self, HeaderName::MaxForwards, "Max-Forwards")?;
+                number(h, "Max-Forwards", 255).map(|n| n as u8)
+            })
+            .transpose()
+    }
+
+    /// Expires in seconds (RFC 3261 §20.19: up to 2**32-1), when present.
+    pub fn expires(&self) -> Result<Option<u32>, ParseError> {
+        self.get_known(&HeaderName::Expires)
+            .map(|_| {
+                let h = one(self, HeaderName::Expires, "Expires")?;
+                number(h, "Expires", u64::from(u32::MAX))
+            })
+            .transpose()
+    }
+
+    /// Min-Expires in seconds, when present.
+    pub fn min_expires(&self) -> Result<Option<u32>, ParseError> {
+        self.get_known(&HeaderName::MinExpires)
+            .map(|_| {
+                let h = one(self, HeaderName::MinExpires, "Min-Expires")?;
+                number(h, "Min-Expires", u64::from(u32::MAX))
+            })
+            .transpose()
+    }
+
+    /// The Content-Length header's value, when present (printing always writes the body's
+    /// real length).
+    pub fn content_length(&self) -> Result<Option<usize>, ParseError> {
+        match self.iter().find(|h| h.name() == &HeaderName::ContentLength) {
+            None => Ok(None),
+            Some(h) => text::parse_decimal(h.value())
+                .and_then(|n| usize::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| at(h, ParseErrorKind::ContentLength(h.value().to_string()).into())),
+        }
+    }
+
+    /// The media type of Content-Type (`application/sdp`), lower-cased, without parameters.
+    pub fn content_type(&self) -> Result<Option<String>, ParseError> {
+        let Some(h) = self.iter().find(|h| h.name() == &HeaderName::ContentType) else {
+            return Ok(None);
+        };
+        let v = h.value();
+        let media = text::trim(v.split(';').next().unwrap_or(""));
+        match media.split_once('/') {
+            Some((t, s)) if text::is_token(text::trim(t)) && text::is_token(text::trim(s)) => Ok(Some(
+                format!("{}/{}", text::trim(t), text::trim(s)).to_ascii_lowercase(),
+            )),
+            _ => Err(at(h, ParseError::value(v, "Content-Type is not type/subtype"))),
+        }
+    }
+
+    fn typed<'a, T: 'a>(
+        &'a self,
+        name: HeaderName,
+        parse: fn(&ByteString, &str) -> Result<T, ParseError>,
+    ) -> impl Iterator<Item = Result<T, ParseError>> + 'a {
+        self.iter()
+            .filter(move |h| h.name() == &name)
+            .map(move |h| parse(h.value(), h.value()).map_err(|e| at(h, e)))
+    }
+
+    /// Checks every header this crate knows against its grammar; see
+    /// [`Message::validate`](crate::Message::validate).
+    pub fn validate(&self) -> Result<(), ParseError> {
+        self.from()?;
+        self.to()?;
+        self.cseq()?;
+        let call_id = one(self, HeaderName::CallId, "Call-ID")?;
+        if call_id.value().is_empty() || call_id.value().bytes().any(|b| b <= b' ') {
+            return Err(at(call_id, ParseError::value(call_id.value(), "Call-ID is empty or holds whitespace")));
+        }
+        for v in self.vias() {
+            v?;
+        }
+        let mut contacts = 0;
+        let mut star = false;
+        for c in self.contacts() {
+            contacts += 1;
+            star |= c? == Contact::Star;
+        }
+        if star && contacts > 1 {
+            return Err(ParseError::value("*", "Contact * together with other contacts").in_header("Contact"));
+        }
+        for r in self.routes().chain(self.record_routes()) {
+            r?;
+        }
+        for a in self
+            .www_authenticate()
+            .chain(self.proxy_authenticate())
+            .chain(self.authorization())
+            .chain(self.proxy_authorization())
+        {
+            a?;
+        }
+        self.max_forwards()?;
+        self.expires()?;
+        self.min_expires()?;
+        self.content_type()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_numbers() {
+        let mut h = Headers::new();
+        assert_eq!(h.max_forwards().unwrap(), None);
+        h.add("Max-Forwards", "70");
+        h.add("Expires", "10000000000000000000000000000");
+        assert_eq!(h.max_forwards().unwrap(), Some(70));
+        let e = h.expires().unwrap_err();
+        assert_eq!(e.header(), Some("Expires"));
+        h.set("Max-Forwards", "300");
+        assert!(h.max_forwards().is_err());
+    }
+
+    #[test]
+    fn content_type_is_lowercased_without_params() {
+        let mut h = Headers::new();
+        h.add("c", "Application/SDP ; charset=utf-8");
+        assert_eq!(h.content_type().unwrap().as_deref(), Some("application/sdp"));
+        h.set("Content-Type", "garbage");
+        assert!(h.content_type().is_err());
+    }
+}

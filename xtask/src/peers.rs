@@ -1,0 +1,64 @@
+//! The programs that tests talk to, and how they get installed.
+//!
+//! A missing peer is installed with apt when running as root (as on CI); otherwise the
+//! command stops and says exactly what to install. A missing peer is never a skipped test.
+
+use std::process::Command;
+
+use anyhow::{bail, Result};
+
+/// A program a test needs and the Debian package that has it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer {
+    /// The program looked up on PATH.
+    pub(crate) program: &'static str,
+    /// The Debian package to install.
+    pub(crate) package: &'static str,
+}
+
+/// What `cargo xtask test` needs. The interop suite adds SIPp (`sip-tester`), the Perl
+/// Net::SIP (`libnet-sip-perl`) and tshark as it grows.
+pub(crate) const TEST_PEERS: &[Peer] = &[];
+
+fn present(p: &Peer) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {} >/dev/null 2>&1", p.program)])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Installs the missing peers, or fails saying what to install.
+pub(crate) fn ensure(peers: &[Peer]) -> Result<()> {
+    let missing: Vec<&Peer> = peers.iter().filter(|p| !present(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let packages: Vec<&str> = missing.iter().map(|p| p.package).collect();
+    if !is_root() {
+        bail!(
+            "missing test peers {:?}: run `sudo apt-get install -y {}`",
+            missing.iter().map(|p| p.program).collect::<Vec<_>>(),
+            packages.join(" ")
+        );
+    }
+    crate::run(Command::new("apt-get").args(["update", "-q"]))?;
+    crate::run(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&packages),
+    )?;
+    if let Some(p) = peers.iter().find(|p| !present(p)) {
+        bail!("{} is still missing after installing {}", p.program, p.package);
+    }
+    Ok(())
+}
