@@ -185,3 +185,50 @@ impl Request {
 
 #[cfg(test)]
 mod tests;
+
+/// A response to a request that could not be parsed, built from its raw bytes: the Via,
+/// From, To, Call-ID and CSeq lines are copied as they are (RFC 3261 §8.2: a UAS answers a
+/// malformed request with 400, a wrong version with 505). `None` when the bytes are not a
+/// request or lack any of those headers, so that nothing can be answered: the caller drops
+/// them.
+///
+/// ```
+/// use sip_packet::salvage_response;
+/// let raw = b"OPTIONS sip:a@b SIP/7.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:c@d>;tag=1\r\n\
+///             To: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n";
+/// let r = salvage_response(raw, 505, "Version Not Supported").unwrap();
+/// assert_eq!(r.status(), 505);
+/// assert_eq!(r.headers().call_id().unwrap(), "x");
+/// ```
+pub fn salvage_response(raw: &[u8], status: u16, reason: &str) -> Option<Response> {
+    let head_end = crate::parse::find_head_end(raw).map_or(raw.len(), |(end, _)| end);
+    let head = std::str::from_utf8(&raw[..head_end]).ok()?;
+    let mut lines = head.lines();
+    let start = lines.next()?;
+    if start.len() >= 4 && start[..4].eq_ignore_ascii_case("SIP/") {
+        return None; // a response is never answered
+    }
+    let mut r = Response::new(status, Some(reason));
+    let mut seen = [false; 5];
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = HeaderName::parse(name.trim());
+        let slot = match name {
+            HeaderName::Via => 0,
+            HeaderName::From => 1,
+            HeaderName::To => 2,
+            HeaderName::CallId => 3,
+            HeaderName::CSeq => 4,
+            _ => continue,
+        };
+        let value = crate::text::trim(value);
+        if value.is_empty() || value.bytes().any(|b| b < b' ' && b != b'\t') {
+            return None;
+        }
+        seen[slot] = true;
+        r.headers.push(crate::headers::Header::new(name, value));
+    }
+    seen.iter().all(|s| *s).then_some(r)
+}

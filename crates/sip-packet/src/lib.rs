@@ -59,7 +59,7 @@ mod uri;
 mod via;
 
 pub use auth::AuthValue;
-pub use derived::BuildError;
+pub use derived::{salvage_response, BuildError};
 pub use cseq::CSeq;
 pub use error::{ParseError, ParseErrorKind};
 pub use framer::{Frame, FramingError, StreamFramer};

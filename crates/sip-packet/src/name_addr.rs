@@ -58,7 +58,7 @@ impl NameAddr {
                 return Err(ParseError::value(s, "quoted display name not followed by <URI>"));
             }
             (Some(&s[..len]), rest)
-        } else if let Some(lt) = s.find('<') {
+        } else if let Some(lt) = text::find_byte(s, b'<') {
             let dn = text::trim(&s[..lt]);
             if !dn.bytes().all(|b| text::is_token_char(b) || text::is_ws(b)) {
                 return Err(ParseError::value(
@@ -70,7 +70,7 @@ impl NameAddr {
         } else {
             // addr-spec: the URI ends at the first ';' (a URI with ';', ',' or '?' must be
             // written in <>, RFC 3261 §20), what follows are header parameters.
-            let (uri, params) = match s.find(';') {
+            let (uri, params) = match text::find_byte(s, b';') {
                 Some(i) => (text::trim(&s[..i]), &s[i + 1..]),
                 None => (s, ""),
             };
@@ -83,8 +83,7 @@ impl NameAddr {
             });
         };
         // rest starts with '<'
-        let gt = rest
-            .find('>')
+        let gt = text::find_byte(rest, b'>')
             .ok_or_else(|| ParseError::value(s, "< without a closing >"))?;
         let inner = &rest[1..gt];
         if inner.starts_with(|c: char| c.is_ascii_whitespace())
@@ -211,6 +210,7 @@ impl std::str::FromStr for NameAddr {
 /// One Contact value: an address, or `*` (REGISTER removing all bindings, RFC 3261 §10.2.2).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // `*` is rare; boxing the common case would cost more
 pub enum Contact {
     /// `*`
     Star,

@@ -161,7 +161,7 @@ fn push_param(out: &mut String, name: &str, value: Option<&str>) {
 }
 
 fn split_param(p: &str) -> (&str, Option<&str>) {
-    match p.find('=') {
+    match text::find_byte(p, b'=') {
         Some(i) => (text::trim(&p[..i]), Some(text::trim(&p[i + 1..]))),
         None => (text::trim(p), None),
     }

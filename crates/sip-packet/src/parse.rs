@@ -37,6 +37,27 @@ impl Default for ParseLimits {
 }
 
 impl ParseLimits {
+    /// These limits with another header-section limit.
+    #[must_use]
+    pub fn with_max_head(mut self, bytes: usize) -> Self {
+        self.max_head = bytes;
+        self
+    }
+
+    /// These limits with another body limit.
+    #[must_use]
+    pub fn with_max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// These limits with another limit on the number of header values.
+    #[must_use]
+    pub fn with_max_headers(mut self, count: usize) -> Self {
+        self.max_headers = count;
+        self
+    }
+
     /// The largest whole message these limits allow.
     pub fn max_message(&self) -> usize {
         self.max_head + 4 + self.max_body
@@ -46,14 +67,21 @@ impl ParseLimits {
 /// Where the header section ends: (end of the last header line including its LF,
 /// start of the body). `None` when there is no empty line.
 pub(crate) fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
-    let crlf = memchr::memmem::find(buf, b"\n\r\n");
-    let scope = crlf.map_or(buf, |p| &buf[..p + 1]);
-    let lf = memchr::memmem::find(scope, b"\n\n");
-    match (crlf, lf) {
-        (_, Some(p)) => Some((p + 1, p + 2)),
-        (Some(p), None) => Some((p + 1, p + 3)),
-        (None, None) => None,
+    head_end_and_lines(buf).map(|(end, _)| end)
+}
+
+/// [`find_head_end`], and the number of lines of the head (start line included).
+fn head_end_and_lines(buf: &[u8]) -> Option<((usize, usize), usize)> {
+    // The first LF followed by LF or CRLF. Stepping from LF to LF is cheaper on a datagram's
+    // dozen lines than building the two substring searchers `memmem::find` makes per call.
+    for (line, p) in memchr::memchr_iter(b'\n', buf).enumerate() {
+        match buf.get(p + 1) {
+            Some(b'\n') => return Some(((p + 1, p + 2), line + 1)),
+            Some(b'\r') if buf.get(p + 2) == Some(&b'\n') => return Some(((p + 1, p + 3), line + 1)),
+            _ => {}
+        }
     }
+    None
 }
 
 /// Counts of the headers that may appear once, and whether Via appeared.
@@ -89,7 +117,7 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
         .position(|&b| b != b'\r' && b != b'\n')
         .ok_or_else(|| ParseError::new(ParseErrorKind::Empty))?;
     let data = &buf[skip..];
-    let (head_end, body_start) = match find_head_end(data) {
+    let ((head_end, body_start), lines) = match head_end_and_lines(data) {
         Some(e) => e,
         None if data.len() > limits.max_head => {
             return Err(ParseErrorKind::HeadTooLarge(limits.max_head).into())
@@ -109,7 +137,10 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
     let start_line = h[..first_end].strip_suffix('\r').unwrap_or(&h[..first_end]);
     let start = parse_start_line(&head, start_line).map_err(|e| e.at_line(1))?;
 
-    let mut headers = Headers::with_capacity(16);
+    // One slot per line (list headers with several values may still grow it): the header list
+    // is then one allocation whatever the number of headers. Capped, so that a head of empty
+    // names cannot make a large one.
+    let mut headers = Headers::with_capacity(lines.min(limits.max_headers + 1));
     let mut seen = Seen::default();
     let mut pos = first_end + 1;
     let mut line_no: u32 = 1;
@@ -268,9 +299,12 @@ fn is_sip_version(s: &str) -> Result<(), ParseError> {
     if s.eq_ignore_ascii_case("SIP/2.0") {
         return Ok(());
     }
+    // Compared as bytes: the text may hold UTF-8, and byte 4 need not be a char boundary.
     let looks_like_version = s.len() > 4
-        && s[..4].eq_ignore_ascii_case("SIP/")
-        && s[4..].bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        && s.as_bytes()[..4].eq_ignore_ascii_case(b"SIP/")
+        && s.as_bytes()[4..]
+            .iter()
+            .all(|b| b.is_ascii_digit() || *b == b'.');
     if looks_like_version {
         Err(ParseErrorKind::Version(s.to_owned()).into())
     } else {
@@ -279,7 +313,7 @@ fn is_sip_version(s: &str) -> Result<(), ParseError> {
 }
 
 fn parse_start_line(owner: &ByteString, line: &str) -> Result<StartLine, ParseError> {
-    if line.len() >= 4 && line[..4].eq_ignore_ascii_case("SIP/") {
+    if line.len() >= 4 && line.as_bytes()[..4].eq_ignore_ascii_case(b"SIP/") {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
         let (version, rest) = line
             .split_once(' ')

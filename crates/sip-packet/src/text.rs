@@ -28,7 +28,24 @@ pub(crate) fn is_ws(b: u8) -> bool {
 
 /// Trims SP, HTAB, CR and LF from both ends.
 pub(crate) fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+    // Byte-wise: the characters trimmed are ASCII, so both ends fall on char boundaries.
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_ws(c)).map_or(start, |i| i + 1);
+    &s[start..end]
+}
+
+/// The position of the ASCII byte `b` in `s`: a char boundary, since `b` is ASCII. Faster
+/// than `str::find(char)` on the short texts of a header.
+#[inline]
+pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
+    memchr::memchr(b, s.as_bytes())
+}
+
+/// The position of the last ASCII byte `b` in `s`; see [`find_byte`].
+#[inline]
+pub(crate) fn rfind_byte(s: &str, b: u8) -> Option<usize> {
+    memchr::memrchr(b, s.as_bytes())
 }
 
 /// A sub-slice of `owner` as a shared [`ByteString`] without copying.

@@ -43,23 +43,31 @@ impl Host {
         if s.is_empty() {
             return Err(ParseError::value(s, "empty host"));
         }
-        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        // One pass over the host tells which of the forms below it can be.
+        let (mut digits_and_dots, mut colon, mut domain_chars) = (true, false, true);
+        for b in s.bytes() {
+            match b {
+                b'0'..=b'9' | b'.' => {}
+                // RFC 3261 allows alphanumerics, '-' and '.'; '_' is seen in the wild and
+                // harmless.
+                b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' => digits_and_dots = false,
+                b':' => (digits_and_dots, colon, domain_chars) = (false, true, false),
+                _ => (digits_and_dots, domain_chars) = (false, false),
+            }
+        }
+        if digits_and_dots {
             if let Ok(v4) = s.parse() {
                 return Ok(Self::Ipv4(v4));
             }
         }
         // A received= parameter may hold a bare IPv6 address (RFC 5118 §4.5).
-        if s.contains(':') {
+        if colon {
             return s
                 .parse()
                 .map(Self::Ipv6)
                 .map_err(|_| ParseError::value(s, "not a host"));
         }
-        // RFC 3261 allows alphanumerics, '-' and '.'; '_' is seen in the wild and harmless.
-        if s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
-        {
+        if domain_chars {
             Ok(Self::Domain(text::sub(owner, s)))
         } else {
             Err(ParseError::value(s, "host holds a character not allowed in a domain name"))
@@ -172,13 +180,13 @@ impl SipUri {
         }
         // The user part may hold ';', '?' and '/' (RFC 3261 user-unreserved) but never '@',
         // and neither may what follows it: the last '@' ends the userinfo.
-        let (userinfo, hostpart) = match rest.rfind('@') {
+        let (userinfo, hostpart) = match text::rfind_byte(rest, b'@') {
             Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
             None => (None, rest),
         };
         let (user, password) = match userinfo {
             Some(ui) => {
-                let (u, p) = match ui.find(':') {
+                let (u, p) = match text::find_byte(ui, b':') {
                     Some(i) => (&ui[..i], Some(&ui[i + 1..])),
                     None => (ui, None),
                 };
@@ -197,11 +205,11 @@ impl SipUri {
             }
             None => (None, None),
         };
-        let (hostpart, headers) = match hostpart.find('?') {
+        let (hostpart, headers) = match text::find_byte(hostpart, b'?') {
             Some(i) => (&hostpart[..i], Some(&hostpart[i + 1..])),
             None => (hostpart, None),
         };
-        let (hostport, params) = match hostpart.find(';') {
+        let (hostport, params) = match text::find_byte(hostpart, b';') {
             Some(i) => (&hostpart[..i], &hostpart[i + 1..]),
             None => (hostpart, ""),
         };
@@ -210,7 +218,7 @@ impl SipUri {
         let params = Params::parse_shared(owner, params)
             .map_err(|_| ParseError::uri(s, "malformed URI parameter"))?;
         let headers = match headers {
-            Some(h) if h.is_empty() => return Err(ParseError::uri(s, "empty header part after ?")),
+            Some("") => return Err(ParseError::uri(s, "empty header part after ?")),
             Some(h) => Some(text::sub(owner, h)),
             None => None,
         };
@@ -321,14 +329,15 @@ impl SipUri {
             return false;
         }
         for (name, value) in self.params.iter() {
+            if self.params.get(name) != Some(value) {
+                // A parameter written twice counts once, with the first value, as `get` reads
+                // it: comparing the later copy too would make a URI differ from itself.
+                continue;
+            }
             match other.params.get(name) {
-                Some(v) => {
-                    if !opt_eq_decoded(value, v, true) {
-                        return false;
-                    }
-                }
+                Some(v) if !opt_eq_decoded(value, v, true) => return false,
                 None if is_must_match_param(name) => return false,
-                None => {}
+                _ => {}
             }
         }
         for (name, _) in other.params.iter() {
@@ -412,7 +421,7 @@ pub(crate) fn split_host_port(s: &str) -> Result<(&str, Option<u16>), &'static s
             None => return Err("junk after IPv6 reference"),
         }
     } else {
-        match s.find(':') {
+        match text::find_byte(s, b':') {
             Some(i) => (&s[..i], Some(&s[i + 1..])),
             None => (s, None),
         }
@@ -710,6 +719,17 @@ mod tests {
         assert!(!eqv("sip:carol@chicago.com", "sip:carol@chicago.com?Subject=next%20meeting"));
         assert!(!eqv("sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4"));
         assert!(!eqv("sip:carol@chicago.com;security=on", "sip:carol@chicago.com;security=off"));
+    }
+
+    // Found by fuzzing (parse_uri): a parameter written twice with two values made a URI
+    // not equivalent to itself, so a request could not equal its own retransmission.
+    #[test]
+    fn repeated_parameter_is_equivalent_to_itself() {
+        let s = "sip:u@h;maddr=239.0.0.1;maddr=239.255.255.1;x=1;x=2";
+        assert!(eqv(s, s));
+        assert!(eqv(s, "sip:u@h;maddr=239.0.0.1"));
+        assert!(!eqv(s, "sip:u@h;maddr=239.255.255.1"));
+        assert!(!eqv("sip:u@h;maddr=239.255.255.1", s));
     }
 
     #[test]

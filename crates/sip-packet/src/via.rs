@@ -136,7 +136,7 @@ impl Via {
 
     pub(crate) fn parse_shared(owner: &ByteString, s: &str) -> Result<Self, ParseError> {
         let s = text::trim(s);
-        let (head, params) = match s.find(';') {
+        let (head, params) = match text::find_byte(s, b';') {
             Some(i) => (&s[..i], &s[i + 1..]),
             None => (s, ""),
         };
@@ -163,8 +163,8 @@ impl Via {
         let host = Host::parse_shared(owner, host)?;
         let params = Params::parse_shared(owner, params)?;
         Ok(Self {
-            protocol: text::sub(owner, protocol),
-            version: text::sub(owner, version),
+            protocol: shared_or_static(owner, protocol, "SIP"),
+            version: shared_or_static(owner, version, "2.0"),
             transport: Transport::known(transport)
                 .unwrap_or_else(|| Transport::Other(text::sub(owner, transport))),
             host,
@@ -291,6 +291,16 @@ impl std::str::FromStr for Via {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
         Self::parse(s)
+    }
+}
+
+/// `part` as a [`ByteString`]: the static `usual` when it is exactly that (nearly every Via,
+/// so no reference count is touched), else a slice of `owner`, so printing keeps what was written.
+fn shared_or_static(owner: &ByteString, part: &str, usual: &'static str) -> ByteString {
+    if part == usual {
+        ByteString::from_static(usual)
+    } else {
+        text::sub(owner, part)
     }
 }
 

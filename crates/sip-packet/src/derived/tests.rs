@@ -126,3 +126,16 @@ fn authorize_answers_401_and_407() {
     let ok = Response::from_request(&req, 200, None);
     assert_eq!(req.authorize(&ok, creds, "cn", 1).unwrap_err(), BuildError::WrongStatus(200));
 }
+
+#[test]
+fn salvage_answers_broken_requests_and_never_responses() {
+    let raw = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/rfc4475/badvers.dat")).unwrap();
+    let r = salvage_response(&raw, 505, "Version Not Supported").unwrap();
+    assert_eq!(r.headers().call_id().unwrap(), "badvers.31417@c.example.com");
+    assert_eq!(r.headers().from().unwrap().tag(), Some("qweoiqpe"));
+    let raw = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/rfc4475/insuf.dat")).unwrap();
+    assert!(salvage_response(&raw, 400, "Bad Request").is_none(), "no From/To/Call-ID to copy");
+    let raw = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/rfc4475/bigcode.dat")).unwrap();
+    assert!(salvage_response(&raw, 400, "x").is_none());
+    assert!(salvage_response(b"\xff\xfe", 400, "x").is_none());
+}

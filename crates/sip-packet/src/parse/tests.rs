@@ -83,8 +83,7 @@ fn content_length_rules() {
 
 #[test]
 fn size_limits() {
-    let mut limits = ParseLimits::default();
-    limits.max_body = 4;
+    let limits = ParseLimits::default().with_max_body(4);
     let e = Message::parse_with(Bytes::from(with("", "abcdef")), &limits).unwrap_err();
     assert_eq!(e.kind(), &ParseErrorKind::BodyTooLarge(4));
     assert_eq!(e.response_status(), 513);
@@ -128,4 +127,17 @@ fn no_panic_on_any_prefix_of_a_valid_message() {
     for i in 0..full.len() {
         let _ = parse(&full[..i]);
     }
+}
+
+// Found by fuzzing (parse_message): a version or start line with a multi-byte character across
+// byte 4 was sliced as a str there, and panicked.
+#[test]
+fn utf8_across_byte_four_of_a_version_is_an_error_not_a_panic() {
+    let version = MINIMAL.replacen("SIP/2.0\r\n", "SIz\u{217}G4bKP/2.0\r\n", 1);
+    assert!(matches!(
+        parse(&version).unwrap_err().kind(),
+        ParseErrorKind::StartLine(_)
+    ));
+    let status = MINIMAL.replacen("OPTIONS sip:b@example.com SIP/2.0", "SIP\u{217} 200 OK", 1);
+    assert!(parse(&format!("{status}\r\n")).is_err());
 }

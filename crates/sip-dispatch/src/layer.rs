@@ -1,0 +1,533 @@
+//! The transaction layer: every client and server transaction of a dispatcher, matched and
+//! timed together. Sans-IO like the transactions it holds; the route type `R` is the driver's
+//! note of where a transaction's messages go (leg and destination).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::time::Instant;
+
+use bytes::Bytes;
+use sip_packet::{Message, Method, ParseError, Request, Response};
+
+use crate::transaction::{
+    ClientEvent, ClientKey, ClientTransaction, ServerEvent, ServerKey, ServerTransaction, TimerConfig,
+    TransactionError,
+};
+
+/// A client transaction of the layer: what a delivery is known by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TxId(u64);
+
+/// Bytes to send along a route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit<R> {
+    /// Where to.
+    pub route: R,
+    /// What.
+    pub bytes: Bytes,
+    /// The transaction that sends it, to tell it when the transport fails.
+    pub origin: Origin,
+}
+
+/// Which transaction a [`Transmit`] comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A client transaction.
+    Client(TxId),
+    /// A server transaction.
+    Server(ServerKey),
+    /// No transaction: [`TransactionLayer::send_stateless`].
+    Stateless,
+}
+
+/// Why a transaction failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailReason {
+    /// No final response (Timer B or F), or no ACK (Timer H).
+    Timeout,
+    /// The transport could not send.
+    Transport,
+}
+
+/// What the layer tells the dispatcher's user.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LayerEvent<R> {
+    /// A new request (not a retransmission). `server` names its server transaction; it is
+    /// `None` for an ACK, which has none (the ACK of a 2xx belongs to the dialog).
+    Request {
+        /// The request.
+        request: Request,
+        /// Where it came from; responses go back along it.
+        route: R,
+        /// Its server transaction.
+        server: Option<ServerKey>,
+    },
+    /// A response for a client transaction.
+    Response {
+        /// The transaction.
+        id: TxId,
+        /// The response.
+        response: Response,
+    },
+    /// A response that matches no client transaction: a stateless proxy forwards it; a UA sees
+    /// 2xx retransmissions for dialogs here.
+    StrayResponse {
+        /// The response.
+        response: Response,
+        /// Where it came from.
+        route: R,
+    },
+    /// A client transaction failed.
+    ClientFailed {
+        /// The transaction.
+        id: TxId,
+        /// Why.
+        reason: FailReason,
+    },
+    /// A client transaction is over; its id is free.
+    ClientTerminated {
+        /// The transaction.
+        id: TxId,
+    },
+    /// The ACK for a 2xx that went through a server transaction (RFC 6026).
+    Ack {
+        /// The ACK.
+        request: Request,
+        /// Where it came from.
+        route: R,
+    },
+    /// A server transaction failed (no ACK for a non-2xx final, or a transport error).
+    ServerFailed {
+        /// The transaction.
+        key: ServerKey,
+        /// Why.
+        reason: FailReason,
+    },
+}
+
+/// Misuse of the layer, or a message it cannot take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayerError {
+    /// The message lacks what matching needs (top Via, CSeq, ...).
+    #[error("cannot match the message to a transaction: {0}")]
+    Unmatchable(#[from] ParseError),
+    /// ACK is never a transaction of its own; send it statelessly.
+    #[error("an ACK has no client transaction; send it statelessly")]
+    AckHasNoTransaction,
+    /// A client transaction with the same branch and method runs already.
+    #[error("a client transaction with branch {0:?} and the same method exists")]
+    DuplicateBranch(String),
+    /// A response for which no server transaction exists.
+    #[error("no server transaction for this response")]
+    NoTransaction,
+    /// The server transaction refused the response.
+    #[error(transparent)]
+    Transaction(#[from] TransactionError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Slot {
+    Client(u64),
+    Server(u64),
+}
+
+#[derive(Debug)]
+struct ClientEntry<R> {
+    tx: ClientTransaction,
+    key: ClientKey,
+    route: R,
+}
+
+#[derive(Debug)]
+struct ServerEntry<R> {
+    tx: ServerTransaction,
+    key: ServerKey,
+    route: R,
+}
+
+/// Every transaction of a dispatcher.
+///
+/// ```
+/// use std::time::Instant;
+/// use sip_dispatch::layer::{TransactionLayer, LayerEvent};
+/// use sip_dispatch::transaction::TimerConfig;
+/// # let raw = "OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n\
+/// # From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
+/// # let sip_packet::Message::Request(options) = sip_packet::Message::parse(raw.into()).unwrap() else { unreachable!() };
+/// let mut layer: TransactionLayer<&str> = TransactionLayer::new(TimerConfig::default());
+/// let now = Instant::now();
+/// let id = layer.send_request(now, options.clone(), "to-bob", false).unwrap();
+/// assert_eq!(layer.poll_transmit().unwrap().route, "to-bob");
+/// let ok = sip_packet::Response::from_request(&options, 200, None);
+/// layer.handle_response(now, ok, "from-bob");
+/// assert!(matches!(layer.poll_event(), Some(LayerEvent::Response { id: i, .. }) if i == id));
+/// ```
+#[derive(Debug)]
+pub struct TransactionLayer<R> {
+    config: TimerConfig,
+    next_id: u64,
+    clients: HashMap<u64, ClientEntry<R>>,
+    client_index: HashMap<ClientKey, u64>,
+    servers: HashMap<u64, ServerEntry<R>>,
+    server_index: HashMap<ServerKey, u64>,
+    deadlines: BinaryHeap<Reverse<(Instant, Slot)>>,
+    transmits: VecDeque<Transmit<R>>,
+    events: VecDeque<LayerEvent<R>>,
+}
+
+impl<R: Clone> TransactionLayer<R> {
+    /// An empty layer with these timers.
+    pub fn new(config: TimerConfig) -> Self {
+        Self {
+            config,
+            next_id: 0,
+            clients: HashMap::new(),
+            client_index: HashMap::new(),
+            servers: HashMap::new(),
+            server_index: HashMap::new(),
+            deadlines: BinaryHeap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The timers in use.
+    pub fn config(&self) -> &TimerConfig {
+        &self.config
+    }
+
+    /// How many client transactions run.
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// How many server transactions run.
+    pub fn server_count(&self) -> usize {
+        self.servers.len()
+    }
+
+    /// Starts a client transaction for `request`, whose top Via already carries our branch.
+    pub fn send_request(&mut self, now: Instant, request: Request, route: R, reliable: bool) -> Result<TxId, LayerError> {
+        if request.method() == &Method::Ack {
+            return Err(LayerError::AckHasNoTransaction);
+        }
+        let msg = Message::Request(request);
+        let key = ClientKey::from_message(&msg)?;
+        if self.client_index.contains_key(&key) {
+            return Err(LayerError::DuplicateBranch(key.branch().to_owned()));
+        }
+        let Message::Request(request) = msg else {
+            unreachable!("built from a request just above")
+        };
+        let id = self.next();
+        let tx = ClientTransaction::new(now, request, reliable, self.config);
+        self.client_index.insert(key.clone(), id);
+        self.clients.insert(id, ClientEntry { tx, key, route });
+        self.drain_client(id);
+        Ok(TxId(id))
+    }
+
+    /// Sends a message outside any transaction (an ACK for a 2xx, a proxy's stateless
+    /// forward, a response with no transaction).
+    pub fn send_stateless(&mut self, route: R, bytes: Bytes) {
+        self.transmits.push_back(Transmit {
+            route,
+            bytes,
+            origin: Origin::Stateless,
+        });
+    }
+
+    /// A response arrived from `route`.
+    pub fn handle_response(&mut self, now: Instant, response: Response, route: R) {
+        let msg = Message::Response(response);
+        let id = ClientKey::from_message(&msg)
+            .ok()
+            .and_then(|k| self.client_index.get(&k).copied());
+        let Message::Response(response) = msg else {
+            unreachable!("built from a response just above")
+        };
+        match id.and_then(|id| self.clients.get_mut(&id).map(|e| (id, e))) {
+            Some((id, entry)) => {
+                entry.tx.handle_response(now, response);
+                self.drain_client(id);
+            }
+            None => self.events.push_back(LayerEvent::StrayResponse { response, route }),
+        }
+    }
+
+    /// A request arrived from `route`: a retransmission is absorbed by its transaction, a new
+    /// one starts a server transaction and goes to the user.
+    pub fn handle_request(&mut self, now: Instant, request: Request, route: R, reliable: bool) -> Result<(), LayerError> {
+        let msg = Message::Request(request);
+        let key = ServerKey::from_message(&msg)?;
+        let Message::Request(request) = msg else {
+            unreachable!("built from a request just above")
+        };
+        let is_ack = request.method() == &Method::Ack;
+        if let Some(&id) = self.server_index.get(&key) {
+            if let Some(entry) = self.servers.get_mut(&id) {
+                if is_ack {
+                    // The route of the ACK is where the user's answer to it would go.
+                    if let ServerTransaction::Invite(_) = entry.tx {
+                        entry.route = route;
+                    }
+                }
+                entry.tx.handle_request(now, request);
+                self.drain_server(id);
+                return Ok(());
+            }
+        }
+        if is_ack {
+            self.events.push_back(LayerEvent::Request {
+                request,
+                route,
+                server: None,
+            });
+            return Ok(());
+        }
+        let id = self.next();
+        let tx = ServerTransaction::new(now, request.clone(), reliable, self.config);
+        self.server_index.insert(key.clone(), id);
+        self.servers.insert(id, ServerEntry { tx, key: key.clone(), route: route.clone() });
+        self.events.push_back(LayerEvent::Request {
+            request,
+            route,
+            server: Some(key),
+        });
+        Ok(())
+    }
+
+    /// The user's response to a request; it goes out through the request's server
+    /// transaction, along the route the request came by.
+    pub fn send_response(&mut self, now: Instant, response: Response) -> Result<(), LayerError> {
+        let msg = Message::Response(response);
+        let key = ServerKey::from_message(&msg)?;
+        let Message::Response(response) = msg else {
+            unreachable!("built from a response just above")
+        };
+        let id = *self.server_index.get(&key).ok_or(LayerError::NoTransaction)?;
+        let entry = self.servers.get_mut(&id).ok_or(LayerError::NoTransaction)?;
+        let result = entry.tx.send_response(now, response);
+        self.drain_server(id);
+        Ok(result?)
+    }
+
+    /// The route of a server transaction: where its responses go.
+    pub fn server_route(&self, key: &ServerKey) -> Option<&R> {
+        let id = self.server_index.get(key)?;
+        self.servers.get(id).map(|e| &e.route)
+    }
+
+    /// Whether the INVITE a CANCEL with this key cancels is still unanswered (§9.2): then the
+    /// user answers the INVITE with 487.
+    pub fn is_invite_pending(&self, cancel: &ServerKey) -> bool {
+        let Some(id) = self.server_index.get(&cancel.invite_for_cancel()) else {
+            return false;
+        };
+        self.servers.get(id).is_some_and(|e| {
+            matches!(&e.tx, ServerTransaction::Invite(t) if t.state() == crate::transaction::ServerInviteState::Proceeding)
+        })
+    }
+
+    /// The INVITE of a server transaction still waiting for its final response.
+    pub fn pending_invite(&self, cancel: &ServerKey) -> Option<&Request> {
+        if !self.is_invite_pending(cancel) {
+            return None;
+        }
+        let id = self.server_index.get(&cancel.invite_for_cancel())?;
+        self.servers.get(id).map(|e| e.tx.request())
+    }
+
+    /// The request of a running client transaction.
+    pub fn client_request(&self, id: TxId) -> Option<&Request> {
+        self.clients.get(&id.0).map(|e| e.tx.request())
+    }
+
+    /// The route of a running client transaction.
+    pub fn client_route(&self, id: TxId) -> Option<&R> {
+        self.clients.get(&id.0).map(|e| &e.route)
+    }
+
+    /// Stops a client transaction at once: no more retransmissions, no events
+    /// (Net::SIP's cancel_delivery).
+    pub fn cancel_client(&mut self, id: TxId) -> bool {
+        match self.clients.remove(&id.0) {
+            Some(e) => {
+                self.client_index.remove(&e.key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The transport failed to send for a client transaction.
+    pub fn handle_client_transport_error(&mut self, now: Instant, id: TxId) {
+        if let Some(e) = self.clients.get_mut(&id.0) {
+            e.tx.handle_transport_error(now);
+            self.drain_client(id.0);
+        }
+    }
+
+    /// The transport failed to send for a server transaction.
+    pub fn handle_server_transport_error(&mut self, now: Instant, key: &ServerKey) {
+        if let Some(&id) = self.server_index.get(key) {
+            if let Some(e) = self.servers.get_mut(&id) {
+                e.tx.handle_transport_error(now);
+                self.drain_server(id);
+            }
+        }
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(Reverse((at, _))) = self.deadlines.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(Reverse((_, slot))) = self.deadlines.pop() else {
+                break;
+            };
+            match slot {
+                Slot::Client(id) => {
+                    let due = self
+                        .clients
+                        .get(&id)
+                        .and_then(|e| e.tx.poll_timeout())
+                        .is_some_and(|d| d <= now);
+                    if due {
+                        if let Some(e) = self.clients.get_mut(&id) {
+                            e.tx.handle_timeout(now);
+                        }
+                        self.drain_client(id);
+                    }
+                }
+                Slot::Server(id) => {
+                    let due = self
+                        .servers
+                        .get(&id)
+                        .and_then(|e| e.tx.poll_timeout())
+                        .is_some_and(|d| d <= now);
+                    if due {
+                        if let Some(e) = self.servers.get_mut(&id) {
+                            e.tx.handle_timeout(now);
+                        }
+                        self.drain_server(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is due next.
+    #[must_use]
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        // Entries of transactions that are gone or were rescheduled are dropped lazily.
+        while let Some(Reverse((at, slot))) = self.deadlines.peek() {
+            let live = match slot {
+                Slot::Client(id) => self.clients.get(id).and_then(|e| e.tx.poll_timeout()),
+                Slot::Server(id) => self.servers.get(id).and_then(|e| e.tx.poll_timeout()),
+            };
+            match live {
+                Some(d) if d <= *at => return Some(*at),
+                _ => {
+                    self.deadlines.pop();
+                }
+            }
+        }
+        None
+    }
+
+    /// The next message to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit<R>> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the user.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<LayerEvent<R>> {
+        self.events.pop_front()
+    }
+
+    fn next(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn drain_client(&mut self, id: u64) {
+        let Some(e) = self.clients.get_mut(&id) else {
+            return;
+        };
+        while let Some(bytes) = e.tx.poll_transmit() {
+            self.transmits.push_back(Transmit {
+                route: e.route.clone(),
+                bytes,
+                origin: Origin::Client(TxId(id)),
+            });
+        }
+        let mut terminated = false;
+        while let Some(ev) = e.tx.poll_event() {
+            let tx = TxId(id);
+            self.events.push_back(match ev {
+                ClientEvent::Response(response) => LayerEvent::Response { id: tx, response },
+                ClientEvent::Timeout => LayerEvent::ClientFailed { id: tx, reason: FailReason::Timeout },
+                ClientEvent::TransportError => LayerEvent::ClientFailed { id: tx, reason: FailReason::Transport },
+                ClientEvent::Terminated => {
+                    terminated = true;
+                    LayerEvent::ClientTerminated { id: tx }
+                }
+            });
+        }
+        if terminated {
+            if let Some(e) = self.clients.remove(&id) {
+                self.client_index.remove(&e.key);
+            }
+        } else if let Some(at) = e.tx.poll_timeout() {
+            self.deadlines.push(Reverse((at, Slot::Client(id))));
+        }
+    }
+
+    fn drain_server(&mut self, id: u64) {
+        let Some(e) = self.servers.get_mut(&id) else {
+            return;
+        };
+        while let Some(bytes) = e.tx.poll_transmit() {
+            self.transmits.push_back(Transmit {
+                route: e.route.clone(),
+                bytes,
+                origin: Origin::Server(e.key.clone()),
+            });
+        }
+        let mut terminated = false;
+        while let Some(ev) = e.tx.poll_event() {
+            match ev {
+                ServerEvent::Ack(request) => self.events.push_back(LayerEvent::Ack {
+                    request,
+                    route: e.route.clone(),
+                }),
+                ServerEvent::Timeout => self.events.push_back(LayerEvent::ServerFailed {
+                    key: e.key.clone(),
+                    reason: FailReason::Timeout,
+                }),
+                ServerEvent::TransportError => self.events.push_back(LayerEvent::ServerFailed {
+                    key: e.key.clone(),
+                    reason: FailReason::Transport,
+                }),
+                ServerEvent::Terminated => terminated = true,
+            }
+        }
+        if terminated {
+            if let Some(e) = self.servers.remove(&id) {
+                self.server_index.remove(&e.key);
+            }
+        } else if let Some(at) = e.tx.poll_timeout() {
+            self.deadlines.push(Reverse((at, Slot::Server(id))));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,107 @@
+//! Matching messages to transactions (RFC 3261 §17.1.3, §17.2.3).
+
+use bytestring::ByteString;
+use sip_packet::{Message, Method, ParseError};
+
+/// What a response is matched to its client transaction by: the branch of the top Via (ours)
+/// and the CSeq method (a CANCEL has the branch of the INVITE it cancels), §17.1.3.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientKey {
+    branch: ByteString,
+    method: Method,
+}
+
+impl ClientKey {
+    /// The key of a request we send or of a response to it.
+    pub fn from_message(msg: &Message) -> Result<Self, ParseError> {
+        let via = msg.headers().top_via()?;
+        let branch = via.branch_shared().unwrap_or_default();
+        Ok(Self {
+            branch,
+            method: msg.headers().cseq()?.method().clone(),
+        })
+    }
+
+    /// The branch.
+    pub fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+}
+
+/// What a request is matched to its server transaction by (§17.2.3), derived alike from a
+/// request and from the response to it. An ACK matches its INVITE.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ServerKey {
+    /// The branch has the RFC 3261 magic cookie: branch, sent-by and method.
+    Rfc3261 {
+        /// The top Via branch.
+        branch: ByteString,
+        /// The top Via sent-by, lower case, with the port (default filled in).
+        sent_by: String,
+        /// The method; INVITE for an ACK.
+        method: Method,
+    },
+    /// An RFC 2543 peer: the transaction is told by the whole top Via, Call-ID, From tag and
+    /// CSeq number (the Request-URI is left out so that a response finds its transaction).
+    Rfc2543 {
+        /// The top Via, as printed.
+        via: String,
+        /// Call-ID.
+        call_id: ByteString,
+        /// From tag.
+        from_tag: String,
+        /// CSeq number.
+        seq: u32,
+        /// The method; INVITE for an ACK.
+        method: Method,
+    },
+}
+
+impl ServerKey {
+    /// The key of a request that arrived or of a response to it.
+    pub fn from_message(msg: &Message) -> Result<Self, ParseError> {
+        let h = msg.headers();
+        let via = h.top_via()?;
+        let cseq = h.cseq()?;
+        let mut method = cseq.method().clone();
+        if method == Method::Ack {
+            method = Method::Invite;
+        }
+        if via.has_rfc3261_branch() {
+            Ok(Self::Rfc3261 {
+                branch: via.branch_shared().unwrap_or_default(),
+                sent_by: format!("{}:{}", via.host(), via.port_or_default()).to_ascii_lowercase(),
+                method,
+            })
+        } else {
+            Ok(Self::Rfc2543 {
+                via: via.to_string(),
+                call_id: h.call_id()?.clone(),
+                from_tag: h.from()?.tag().unwrap_or_default().to_owned(),
+                seq: cseq.seq(),
+                method,
+            })
+        }
+    }
+
+    /// The method of the transaction.
+    pub fn method(&self) -> &Method {
+        match self {
+            Self::Rfc3261 { method, .. } | Self::Rfc2543 { method, .. } => method,
+        }
+    }
+
+    /// The key of the INVITE transaction a CANCEL with this key cancels (§9.2).
+    pub fn invite_for_cancel(&self) -> Self {
+        let mut k = self.clone();
+        match &mut k {
+            Self::Rfc3261 { method, .. } | Self::Rfc2543 { method, .. } => *method = Method::Invite,
+        }
+        k
+    }
+}

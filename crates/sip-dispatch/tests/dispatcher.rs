@@ -1,0 +1,343 @@
+//! Dispatchers talking over real sockets on loopback.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sip_dispatch::resolve::{StaticResolver, Target};
+use sip_dispatch::{DeliverOptions, DeliveryError, DeliveryEvent, Dispatcher, DispatcherConfig, ReceiveChain, Receiver};
+use sip_packet::{Message, Method, Request, Response};
+use sip_transport::{Leg, LegConfig, Protocol};
+
+fn config() -> DispatcherConfig {
+    DispatcherConfig::default()
+        .seed(1)
+        .resolver(Arc::new(StaticResolver::new()))
+}
+
+async fn dispatcher(addr: &str) -> Dispatcher {
+    Dispatcher::new(vec![LegConfig::new(addr.parse().unwrap())], config()).await.unwrap()
+}
+
+fn target(d: &Dispatcher) -> Target {
+    let l = &d.legs()[0];
+    Target::new(l.protocol(), l.local_addr(), None)
+}
+
+fn request(method: &str, to: SocketAddr) -> Request {
+    let host = match to {
+        SocketAddr::V4(a) => a.to_string(),
+        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+    };
+    let raw = format!(
+        "{method} sip:bob@{host} SIP/2.0\r\nFrom: <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>\r\n\
+         Call-ID: {method}-{}@example.com\r\nCSeq: 1 {method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+        to.port()
+    );
+    // Parsing needs a Via; the dispatcher puts its own on top, so build without one.
+    let mut req = Request::new(Method::parse(method).unwrap(), format!("sip:bob@{host}").parse().unwrap());
+    for line in raw.lines().skip(1).take_while(|l| !l.is_empty()) {
+        let (n, v) = line.split_once(": ").unwrap();
+        req.headers_mut().add(n, v.to_owned());
+    }
+    req
+}
+
+/// A receiver that answers every request but ACK with `status` and records what it saw.
+fn answering(d: &Dispatcher, status: u16) -> Arc<Mutex<Vec<Message>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let d2 = d.clone();
+    d.set_receiver(Arc::new(move |m: &Message, _leg: &Leg, _from: SocketAddr| {
+        log.lock().unwrap().push(m.clone());
+        if let Message::Request(r) = m {
+            if r.method() != &Method::Ack {
+                let mut resp = Response::from_request(r, status, None);
+                resp.set_to_tag("b1").unwrap();
+                d2.deliver(resp, DeliverOptions::new());
+            }
+        }
+        true
+    }));
+    seen
+}
+
+async fn round_trip(a: &str, b: &str) {
+    let alice = dispatcher(a).await;
+    let bob = dispatcher(b).await;
+    let seen = answering(&bob, 200);
+    let req = request("OPTIONS", bob.legs()[0].local_addr());
+    let resp = alice.request(req, DeliverOptions::new().dst(target(&bob))).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers().to().unwrap().tag(), Some("b1"));
+    let got = seen.lock().unwrap();
+    let via = got[0].headers().top_via().unwrap();
+    assert!(via.has_rfc3261_branch());
+    // rport is stamped with the source port: the leg's own port over UDP, the connection's
+    // ephemeral port over TCP.
+    let rport = via.rport().flatten().expect("rport stamped");
+    if alice.legs()[0].protocol() == Protocol::Udp {
+        assert_eq!(rport, alice.legs()[0].local_addr().port());
+    }
+}
+
+#[tokio::test]
+async fn udp_round_trip_v4() {
+    round_trip("udp:127.0.0.1:0", "udp:127.0.0.1:0").await;
+}
+
+#[tokio::test]
+async fn tcp_round_trip_v4() {
+    round_trip("tcp:127.0.0.1:0", "tcp:127.0.0.1:0").await;
+}
+
+fn has_ipv6() -> bool {
+    std::net::UdpSocket::bind("[::1]:0").is_ok()
+}
+
+#[tokio::test]
+async fn udp_and_tcp_round_trips_v6() {
+    if !has_ipv6() {
+        eprintln!("no IPv6 loopback on this machine: skipped");
+        return;
+    }
+    round_trip("udp:[::1]:0", "udp:[::1]:0").await;
+    round_trip("tcp:[::1]:0", "tcp:[::1]:0").await;
+}
+
+#[tokio::test]
+async fn uri_is_resolved_through_the_injected_resolver() {
+    let bob = dispatcher("udp:127.0.0.1:0").await;
+    answering(&bob, 202);
+    let port = bob.legs()[0].local_addr().port();
+    let dns = StaticResolver::new().ip("bob.example.test", ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+    let alice = Dispatcher::new(
+        vec![LegConfig::new("udp:127.0.0.1:0".parse().unwrap())],
+        config().resolver(Arc::new(dns)),
+    )
+    .await
+    .unwrap();
+    let mut req = request("MESSAGE", bob.legs()[0].local_addr());
+    req.set_uri(format!("sip:bob@bob.example.test:{port}").parse().unwrap());
+    let resp = alice.request(req, DeliverOptions::new()).await.unwrap();
+    assert_eq!(resp.status(), 202);
+    let err = alice
+        .request(
+            {
+                let mut r = request("MESSAGE", bob.legs()[0].local_addr());
+                r.set_uri("sip:bob@unknown.example.test".parse().unwrap());
+                r
+            },
+            DeliverOptions::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeliveryError::NoRoute(_)), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_target_times_out_and_the_next_one_answers() {
+    // A socket that never reads: the first target.
+    let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let bob = dispatcher("udp:127.0.0.1:0").await;
+    answering(&bob, 200);
+    let dns = StaticResolver::new()
+        .srv("_sip._udp.example.test", [
+            sip_dispatch::resolve::Srv::new(10, 0, silent.local_addr().unwrap().port(), "a.example.test"),
+            sip_dispatch::resolve::Srv::new(20, 0, bob.legs()[0].local_addr().port(), "b.example.test"),
+        ])
+        .ip("a.example.test", ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()])
+        .ip("b.example.test", ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+    let alice = Dispatcher::new(
+        vec![LegConfig::new("udp:127.0.0.1:0".parse().unwrap())],
+        config().resolver(Arc::new(dns)),
+    )
+    .await
+    .unwrap();
+    let mut req = request("OPTIONS", bob.legs()[0].local_addr());
+    req.set_uri("sip:bob@example.test;transport=udp".parse().unwrap());
+    let started = tokio::time::Instant::now();
+    let resp = alice.request(req, DeliverOptions::new()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    // Timer F on the first target: 64·T1 of simulated time.
+    assert!(started.elapsed() >= Duration::from_secs(32), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_503_moves_on_to_the_next_target() {
+    let busy = dispatcher("udp:127.0.0.1:0").await;
+    answering(&busy, 503);
+    let bob = dispatcher("udp:127.0.0.1:0").await;
+    answering(&bob, 200);
+    let dns = StaticResolver::new()
+        .srv("_sip._udp.example.test", [
+            sip_dispatch::resolve::Srv::new(10, 0, busy.legs()[0].local_addr().port(), "a.example.test"),
+            sip_dispatch::resolve::Srv::new(20, 0, bob.legs()[0].local_addr().port(), "a.example.test"),
+        ])
+        .ip("a.example.test", ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+    let alice = Dispatcher::new(
+        vec![LegConfig::new("udp:127.0.0.1:0".parse().unwrap())],
+        config().resolver(Arc::new(dns)),
+    )
+    .await
+    .unwrap();
+    let mut req = request("OPTIONS", bob.legs()[0].local_addr());
+    req.set_uri("sip:bob@example.test;transport=udp".parse().unwrap());
+    assert_eq!(alice.request(req, DeliverOptions::new()).await.unwrap().status(), 200);
+}
+
+async fn raw_exchange(to: SocketAddr, raw: &str) -> String {
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let raw = raw.replace("PORT", &sock.local_addr().unwrap().port().to_string());
+    sock.send_to(raw.as_bytes(), to).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf)).await.unwrap().unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[tokio::test]
+async fn malformed_requests_get_400_or_505_with_a_reason() {
+    let bob = dispatcher("udp:127.0.0.1:0").await;
+    let seen = answering(&bob, 200);
+    let to = bob.legs()[0].local_addr();
+    let bad_from = "OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:PORT;branch=z9hG4bK1\r\n\
+        From: Bell, Alexander <sip:a.g.bell@example.com>;tag=43\r\nTo: <sip:bob@example.com>\r\n\
+        Call-ID: bad1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    let answer = raw_exchange(to, bad_from).await;
+    assert!(answer.starts_with("SIP/2.0 400 "), "{answer}");
+    assert!(answer.contains("From"), "the reason names the header: {answer}");
+    let bad_version = "OPTIONS sip:bob@example.com SIP/7.0\r\nVia: SIP/2.0/UDP 127.0.0.1:PORT;branch=z9hG4bK2\r\n\
+        From: <sip:a@example.com>;tag=43\r\nTo: <sip:bob@example.com>\r\nCall-ID: bad2\r\nCSeq: 1 OPTIONS\r\n\r\n";
+    let answer = raw_exchange(to, bad_version).await;
+    assert!(answer.starts_with("SIP/2.0 505 "), "{answer}");
+    assert!(seen.lock().unwrap().is_empty(), "nothing malformed reaches the receiver");
+}
+
+#[tokio::test]
+async fn unhandled_requests_get_501() {
+    let bob = dispatcher("udp:127.0.0.1:0").await;
+    bob.set_receiver(Arc::new(|_: &Message, _: &Leg, _: SocketAddr| false));
+    let alice = dispatcher("udp:127.0.0.1:0").await;
+    let resp = alice
+        .request(request("SUBSCRIBE", bob.legs()[0].local_addr()), DeliverOptions::new().dst(target(&bob)))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 501);
+}
+
+#[tokio::test]
+async fn receive_chain_filters_by_method() {
+    let bob = dispatcher("udp:127.0.0.1:0").await;
+    let d2 = bob.clone();
+    let registrar: Arc<dyn Receiver> = Arc::new(move |m: &Message, _: &Leg, _: SocketAddr| {
+        let Message::Request(r) = m else { return false };
+        d2.deliver(Response::from_request(r, 200, Some("Registered")), DeliverOptions::new());
+        true
+    });
+    let chain = ReceiveChain::new(vec![registrar]).with_methods(&[Method::Register]);
+    bob.set_receiver(Arc::new(chain));
+    let alice = dispatcher("udp:127.0.0.1:0").await;
+    let to = bob.legs()[0].local_addr();
+    let ok = alice.request(request("REGISTER", to), DeliverOptions::new().dst(target(&bob))).await.unwrap();
+    assert_eq!((ok.status(), ok.reason()), (200, "Registered"));
+    let other = alice.request(request("OPTIONS", to), DeliverOptions::new().dst(target(&bob))).await.unwrap();
+    assert_eq!(other.status(), 501, "the chain did not take OPTIONS");
+}
+
+#[tokio::test]
+async fn cancel_gets_the_invite_a_487_and_the_487_is_acked() {
+    let bob = dispatcher("udp:127.0.0.1:0").await;
+    let d2 = bob.clone();
+    let invites: Arc<Mutex<Vec<Request>>> = Arc::default();
+    let acks = Arc::new(Mutex::new(0));
+    let (inv, ack_count) = (invites.clone(), acks.clone());
+    bob.set_receiver(Arc::new(move |m: &Message, _: &Leg, _: SocketAddr| {
+        let Message::Request(r) = m else { return false };
+        match r.method() {
+            Method::Invite => {
+                let mut ringing = Response::from_request(r, 180, None);
+                ringing.set_to_tag("b1").unwrap();
+                d2.deliver(ringing, DeliverOptions::new());
+                inv.lock().unwrap().push(r.clone());
+            }
+            Method::Cancel => {
+                d2.deliver(Response::from_request(r, 200, None), DeliverOptions::new());
+                let invite = inv.lock().unwrap()[0].clone();
+                let mut terminated = Response::from_request(&invite, 487, None);
+                terminated.set_to_tag("b1").unwrap();
+                d2.deliver(terminated, DeliverOptions::new());
+            }
+            Method::Ack => *ack_count.lock().unwrap() += 1,
+            _ => return false,
+        }
+        true
+    }));
+    let alice = dispatcher("udp:127.0.0.1:0").await;
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let invite = alice.deliver(
+        request("INVITE", bob.legs()[0].local_addr()),
+        DeliverOptions::new().dst(target(&bob)).callback(move |e| {
+            let _ = events_tx.send(e);
+        }),
+    );
+    let first = events.recv().await.unwrap();
+    assert!(matches!(first, DeliveryEvent::Response(ref r) if r.status() == 180), "{first:?}");
+    let cancel = alice.request_cancel_for_test(invite).await;
+    assert_eq!(cancel.status(), 200);
+    let last = events.recv().await.unwrap();
+    assert!(matches!(last, DeliveryEvent::Response(ref r) if r.status() == 487), "{last:?}");
+    // The transaction ACKs the 487; Bob's ACK goes nowhere but his transaction.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(*acks.lock().unwrap(), 0, "the ACK for a non-2xx stays in the transaction layer");
+}
+
+trait CancelForTest {
+    async fn request_cancel_for_test(&self, invite: sip_dispatch::DeliveryId) -> Response;
+}
+
+impl CancelForTest for Dispatcher {
+    async fn request_cancel_for_test(&self, invite: sip_dispatch::DeliveryId) -> Response {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut tx = Some(tx);
+        self.cancel_invite(
+            invite,
+            DeliverOptions::new().callback(move |e| {
+                if let (DeliveryEvent::Response(r), Some(tx)) = (e, tx.take()) {
+                    let _ = tx.send(r);
+                }
+            }),
+        );
+        rx.await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn protocol_of_the_leg_decides_which_leg_sends() {
+    let bob = Dispatcher::new(
+        vec![
+            LegConfig::new("udp:127.0.0.1:0".parse().unwrap()),
+            LegConfig::new("tcp:127.0.0.1:0".parse().unwrap()),
+        ],
+        config(),
+    )
+    .await
+    .unwrap();
+    let seen = answering(&bob, 200);
+    let alice = Dispatcher::new(
+        vec![
+            LegConfig::new("udp:127.0.0.1:0".parse().unwrap()),
+            LegConfig::new("tcp:127.0.0.1:0".parse().unwrap()),
+        ],
+        config(),
+    )
+    .await
+    .unwrap();
+    let tcp = bob.legs()[1].local_addr();
+    let resp = alice
+        .request(request("OPTIONS", tcp), DeliverOptions::new().dst(Target::new(Protocol::Tcp, tcp, None)))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let via = seen.lock().unwrap()[0].headers().top_via().unwrap();
+    assert_eq!(via.transport().as_str(), "TCP");
+}
