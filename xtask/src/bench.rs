@@ -29,10 +29,18 @@ const CRITERION_ARGS: [&str; 5] = ["--noplot", "--warm-up-time", "1", "--measure
 const IMPLEMENTATIONS: [&str; 3] = ["ours", "rsip", "ezk-sip-types"];
 
 /// The messages of the parser suite: criterion group (or id) and the name shown.
-const MESSAGES: [(&str, &str); 3] = [("invite", "INVITE"), ("200_ok", "200 OK"), ("register", "REGISTER")];
+const MESSAGES: [(&str, &str); 3] = [
+    ("invite", "INVITE"),
+    ("200_ok", "200 OK"),
+    ("register", "REGISTER"),
+];
 
 /// Bar colours, one per implementation.
-const COLOURS: [RGBColor; 3] = [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44)];
+const COLOURS: [RGBColor; 3] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+];
 
 /// Runs the suites named in `args`, or all of them.
 pub(crate) fn run(args: &[String]) -> Result<()> {
@@ -42,7 +50,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         args.iter().map(String::as_str).collect()
     };
     if let Some(unknown) = suites.iter().find(|s| !SUITES.contains(s)) {
-        bail!("bench: unknown suite {unknown:?}; known: {}", SUITES.join(", "));
+        bail!(
+            "bench: unknown suite {unknown:?}; known: {}",
+            SUITES.join(", ")
+        );
     }
     for suite in suites {
         match suite {
@@ -60,17 +71,21 @@ type Medians = Vec<[Option<f64>; IMPLEMENTATIONS.len()]>;
 /// The parser suite: run criterion, then write the report and the chart.
 fn parser() -> Result<()> {
     let mut cmd = crate::cargo();
-    cmd.args(["bench", "-p", "sip-packet", "--bench", "parse", "--"]).args(CRITERION_ARGS);
+    cmd.args(["bench", "-p", "sip-packet", "--bench", "parse", "--"])
+        .args(CRITERION_ARGS);
     crate::run(&mut cmd)?;
 
     let criterion = target_dir().join("criterion");
     let full = read_medians(&criterion, |message, imp| Path::new(message).join(imp))?;
-    let parse_only = read_medians(&criterion, |message, imp| Path::new("parse_only").join(imp).join(message))?;
+    let parse_only = read_medians(&criterion, |message, imp| {
+        Path::new("parse_only").join(imp).join(message)
+    })?;
 
     let out = target_dir().join("bench-report");
     fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let md = out.join("parser.md");
-    fs::write(&md, report(&full, &parse_only, &machine())).with_context(|| format!("cannot write {}", md.display()))?;
+    fs::write(&md, report(&full, &parse_only, &machine()))
+        .with_context(|| format!("cannot write {}", md.display()))?;
     let png = out.join("parser.png");
     chart(&png, &full, &parse_only)?;
     eprintln!("xtask: bench: wrote {} and {}", md.display(), png.display());
@@ -92,12 +107,19 @@ fn read_medians(criterion: &Path, path: impl Fn(&str, &str) -> PathBuf) -> Resul
     for (message, _) in MESSAGES {
         let mut row = [None; IMPLEMENTATIONS.len()];
         for (slot, imp) in row.iter_mut().zip(IMPLEMENTATIONS) {
-            *slot = read_median(&criterion.join(path(message, imp)).join("new/estimates.json"))?;
+            *slot = read_median(
+                &criterion
+                    .join(path(message, imp))
+                    .join("new/estimates.json"),
+            )?;
         }
         rows.push(row);
     }
     if rows.iter().all(|r| r[0].is_none()) {
-        bail!("bench: no criterion estimates for sip-packet under {}", criterion.display());
+        bail!(
+            "bench: no criterion estimates for sip-packet under {}",
+            criterion.display()
+        );
     }
     Ok(rows)
 }
@@ -184,7 +206,11 @@ fn table(md: &mut String, rows: &Medians) {
                     si(per_second(*ns)),
                     ns / ours
                 ),
-                (Some(ns), None) => writeln!(md, "| {message} | {imp} | {ns:.0} | {} | n/a |", si(per_second(*ns))),
+                (Some(ns), None) => writeln!(
+                    md,
+                    "| {message} | {imp} | {ns:.0} | {} | n/a |",
+                    si(per_second(*ns))
+                ),
                 (None, _) => writeln!(md, "| {message} | {imp} | n/a | n/a | n/a |"),
             };
         }
@@ -206,7 +232,10 @@ fn load_font() -> bool {
         "/usr/share/fonts/dejavu/DejaVuSans.ttf",
         "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
     ];
-    for path in from_fontconfig.into_iter().chain(known.iter().map(PathBuf::from)) {
+    for path in from_fontconfig
+        .into_iter()
+        .chain(known.iter().map(PathBuf::from))
+    {
         let Ok(bytes) = fs::read(&path) else { continue };
         // plotters keeps fonts for the life of the program.
         let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
@@ -224,12 +253,14 @@ fn chart(path: &Path, full: &Medians, parse_only: &Medians) -> Result<()> {
         eprintln!("xtask: bench: no TrueType font found, the chart has no text (see parser.md)");
     }
     let root = BitMapBackend::new(path, (960, 900)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
+    root.fill(&WHITE)
+        .map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
     let (top, bottom) = root.split_vertically(450);
     panel(&top, full, "parse + typed access + print", text)
         .and_then(|()| panel(&bottom, parse_only, "parse only", text))
         .map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
-    root.present().map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
+    root.present()
+        .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
     Ok(())
 }
 
@@ -255,7 +286,12 @@ fn panel<DB: DrawingBackend>(
     let (w, h) = (w as i32, h as i32);
     let (left, right, top, bottom) = (90, 20, 50, 70);
     let (plot_w, plot_h) = (w - left - right, h - top - bottom);
-    let max = rows.iter().flatten().flatten().map(|ns| per_second(*ns)).fold(0.0, f64::max);
+    let max = rows
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|ns| per_second(*ns))
+        .fold(0.0, f64::max);
     if max <= 0.0 {
         return Ok(());
     }
@@ -268,15 +304,25 @@ fn panel<DB: DrawingBackend>(
     // Grid and its labels.
     let mut v = 0.0;
     while v <= top_value + step / 2.0 {
-        area.draw(&PathElement::new(vec![(left, y(v)), (left + plot_w, y(v))], grey))?;
+        area.draw(&PathElement::new(
+            vec![(left, y(v)), (left + plot_w, y(v))],
+            grey,
+        ))?;
         if text {
             area.draw(&Text::new(format!("{}/s", si(v)), (8, y(v) - 8), font(15)))?;
         }
         v += step;
     }
-    area.draw(&PathElement::new(vec![(left, top), (left, top + plot_h)], BLACK))?;
+    area.draw(&PathElement::new(
+        vec![(left, top), (left, top + plot_h)],
+        BLACK,
+    ))?;
     if text {
-        area.draw(&Text::new(format!("Messages per second: {title}"), (left, 14), font(20)))?;
+        area.draw(&Text::new(
+            format!("Messages per second: {title}"),
+            (left, 14),
+            font(20),
+        ))?;
     }
 
     // Bars.
@@ -288,13 +334,20 @@ fn panel<DB: DrawingBackend>(
             let Some(ns) = ns else { continue };
             let rate = per_second(*ns);
             let x = x0 + i as i32 * bar_w;
-            area.draw(&Rectangle::new([(x + 2, y(rate)), (x + bar_w - 2, y(0.0))], COLOURS[i].filled()))?;
+            area.draw(&Rectangle::new(
+                [(x + 2, y(rate)), (x + bar_w - 2, y(0.0))],
+                COLOURS[i].filled(),
+            ))?;
             if text {
                 area.draw(&Text::new(si(rate), (x + 4, y(rate) - 18), font(14)))?;
             }
         }
         if text {
-            area.draw(&Text::new(message.to_string(), (x0 + bar_w, top + plot_h + 8), font(17)))?;
+            area.draw(&Text::new(
+                message.to_string(),
+                (x0 + bar_w, top + plot_h + 8),
+                font(17),
+            ))?;
         }
     }
 
@@ -302,7 +355,10 @@ fn panel<DB: DrawingBackend>(
     let ly = h - 28;
     for (i, imp) in IMPLEMENTATIONS.iter().enumerate() {
         let lx = left + i as i32 * 200;
-        area.draw(&Rectangle::new([(lx, ly), (lx + 16, ly + 16)], COLOURS[i].filled()))?;
+        area.draw(&Rectangle::new(
+            [(lx, ly), (lx + 16, ly + 16)],
+            COLOURS[i].filled(),
+        ))?;
         if text {
             area.draw(&Text::new(imp.to_string(), (lx + 22, ly), font(16)))?;
         }

@@ -160,8 +160,8 @@ l: 2\r\n\r\nhi";
         let j = to_json(&msg).unwrap();
         let keys: Vec<&str> = j.as_object().unwrap().keys().map(String::as_str).collect();
         for k in [
-            "kind", "method", "uri", "status", "reason", "headers", "call_id", "cseq", "from", "to",
-            "via", "contact", "expires", "body_len", "body",
+            "kind", "method", "uri", "status", "reason", "headers", "call_id", "cseq", "from",
+            "to", "via", "contact", "expires", "body_len", "body",
         ] {
             assert!(keys.contains(&k), "{k}");
         }
@@ -171,7 +171,10 @@ l: 2\r\n\r\nhi";
         assert_eq!(j["headers"][0], json!(["Via", "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport, SIP/2.0/TCP [2001:db8::1];branch=z9hG4bK2;rport=5070;received=192.0.2.9"]));
         assert_eq!(j["headers"][1][0], "From");
         assert_eq!(j["headers"][3][0], "Call-ID");
-        assert_eq!(j["from"], json!({"display": "A \"B\"", "uri": "sip:a@example.com", "tag": "x1"}));
+        assert_eq!(
+            j["from"],
+            json!({"display": "A \"B\"", "uri": "sip:a@example.com", "tag": "x1"})
+        );
         assert_eq!(j["to"]["tag"], Value::Null);
         assert_eq!(j["cseq"], json!({"seq": 2, "method": "REGISTER"}));
         assert_eq!(j["via"][0]["rport"], true);
@@ -180,7 +183,10 @@ l: 2\r\n\r\nhi";
         assert_eq!(j["via"][1]["host"], "[2001:db8::1]");
         assert_eq!(j["via"][1]["port"], Value::Null);
         assert_eq!(j["via"][1]["received"], "192.0.2.9");
-        assert_eq!(j["contact"], json!([{"uri": "sip:a@192.0.2.1", "expires": 60, "q": 0.5}]));
+        assert_eq!(
+            j["contact"],
+            json!([{"uri": "sip:a@192.0.2.1", "expires": 60, "q": 0.5}])
+        );
         assert_eq!(j["expires"], 3600);
         assert_eq!(j["body_len"], 2);
         assert_eq!(j["body"], "hi");

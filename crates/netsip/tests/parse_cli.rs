@@ -17,13 +17,20 @@ fn netsip_parse(args: &[&str], stdin: &[u8]) -> Output {
 }
 
 fn conformance(name: &str) -> String {
-    format!("{}/../sip-packet/tests/conformance/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../sip-packet/tests/conformance/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 #[test]
 fn valid_message_prints_canonically_with_long_names() {
     let out = netsip_parse(&[&conformance("rfc4475/esc01.dat")], b"");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("INVITE sip:sips%3Auser%40example.com@example.net SIP/2.0\r\n"));
     assert!(text.contains("\r\nCall-ID: esc01.239409asdfakjkn23onasd0-3234\r\n"));
@@ -46,14 +53,24 @@ fn stdin_and_json() {
     assert_eq!(j["cseq"]["seq"], 9);
     assert_eq!(j["contact"][0]["q"], 0.33);
     assert_eq!(j["body_len"], 150);
-    let names: Vec<&str> = j["headers"].as_array().unwrap().iter().map(|h| h[0].as_str().unwrap()).collect();
+    let names: Vec<&str> = j["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h[0].as_str().unwrap())
+        .collect();
     assert!(names.contains(&"Subject") && names.contains(&"Via") && names.contains(&"Contact"));
     assert!(!names.contains(&"v") && !names.contains(&"m") && !names.contains(&"s"));
 }
 
 #[test]
 fn malformed_message_is_an_error_with_exit_1() {
-    for name in ["rfc4475/badvers.dat", "rfc4475/quotbal.dat", "rfc4475/insuf.dat", "rfc4475/clerr.dat"] {
+    for name in [
+        "rfc4475/badvers.dat",
+        "rfc4475/quotbal.dat",
+        "rfc4475/insuf.dat",
+        "rfc4475/clerr.dat",
+    ] {
         let out = netsip_parse(&[&conformance(name)], b"");
         assert_eq!(out.status.code(), Some(1), "{name}");
         let err = String::from_utf8(out.stderr).unwrap();

@@ -1,23 +1,19 @@
-//! The tokio driver (Net::SIP::Dispatcher): owns the legs, the clock and the resolver, and
-//! feeds the [`TransactionLayer`] what arrives and what the user delivers.
+//! The dispatcher's public face (Net::SIP::Dispatcher): start it, deliver through it, tell it
+//! who receives. The work happens on its task, in [`crate::driver`].
 
-use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use sip_packet::{salvage_response, Message, Method, Request, Response, Uri};
-use sip_transport::{
-    add_via, response_target, stamp_received, Destination, Inbound, InboundItem, Leg, LegConfig, LegId,
-    ResponseTarget, TransportError,
-};
+use sip_packet::{Message, Request, Response, Uri};
+use sip_transport::{Leg, LegConfig, LegId, TransportError};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::layer::{FailReason, LayerError, LayerEvent, Origin, TransactionLayer, TxId};
+use crate::driver::{Command, Driver};
 use crate::receiver::Receiver;
-use crate::resolve::{resolve_uri, DnsResolver, HickoryResolver, ResolveError, RouteConfig, Target};
+use crate::resolve::{
+    resolve_uri, DnsResolver, HickoryResolver, ResolveError, RouteConfig, Target,
+};
 use crate::transaction::TimerConfig;
 
 /// How a dispatcher behaves.
@@ -209,7 +205,7 @@ impl std::fmt::Debug for DeliverOptions {
 
 /// What [`Dispatcher::deliver`] returns: the delivery's name for cancelling it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DeliveryId(u64);
+pub struct DeliveryId(pub(crate) u64);
 
 /// Why a dispatcher could not start.
 #[derive(Debug, thiserror::Error)]
@@ -221,17 +217,6 @@ pub enum DispatchError {
     /// The system resolver could not be set up.
     #[error("cannot set up DNS: {0}")]
     Resolver(#[from] ResolveError),
-}
-
-enum Command {
-    Deliver(DeliveryId, Message, DeliverOptions),
-    Resolved(DeliveryId, Result<Vec<Target>, ResolveError>),
-    SendFailed(Origin),
-    Cancel(DeliveryId),
-    CancelCall(String),
-    CancelInvite(DeliveryId, DeliveryId, DeliverOptions),
-    SetReceiver(Arc<dyn Receiver>),
-    Shutdown,
 }
 
 /// Moves messages between legs and the user: retransmits, matches responses, resolves
@@ -254,14 +239,25 @@ struct Shared {
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dispatcher")
-            .field("legs", &self.shared.legs.iter().map(Leg::transport_addr).collect::<Vec<_>>())
+            .field(
+                "legs",
+                &self
+                    .shared
+                    .legs
+                    .iter()
+                    .map(Leg::transport_addr)
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
 
 impl Dispatcher {
     /// Binds the legs and starts the dispatcher's task.
-    pub async fn new(legs: Vec<LegConfig>, config: DispatcherConfig) -> Result<Self, DispatchError> {
+    pub async fn new(
+        legs: Vec<LegConfig>,
+        config: DispatcherConfig,
+    ) -> Result<Self, DispatchError> {
         let (inbound_tx, inbound_rx) = mpsc::channel(1024);
         let mut bound = Vec::with_capacity(legs.len());
         for l in legs {
@@ -284,18 +280,7 @@ impl Dispatcher {
             Some(s) => StdRng::seed_from_u64(s),
             None => StdRng::from_entropy(),
         };
-        let driver = Driver {
-            layer: TransactionLayer::new(config.timers),
-            legs: bound,
-            receiver: None,
-            deliveries: HashMap::new(),
-            by_tx: HashMap::new(),
-            rng,
-            do_retransmits: config.do_retransmits,
-            commands,
-            resolver,
-            route: config.route,
-        };
+        let driver = Driver::new(config, bound, rng, commands, resolver);
         tokio::spawn(driver.run(command_rx, inbound_rx));
         Ok(Self { shared })
     }
@@ -311,7 +296,11 @@ impl Dispatcher {
     }
 
     fn next_id(&self) -> DeliveryId {
-        let mut n = self.shared.next_id.lock().unwrap_or_else(|e| e.into_inner());
+        let mut n = self
+            .shared
+            .next_id
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         *n += 1;
         DeliveryId(*n)
     }
@@ -322,8 +311,10 @@ impl Dispatcher {
     pub fn deliver(&self, message: impl Into<Message>, options: DeliverOptions) -> DeliveryId {
         let id = self.next_id();
         let message = message.into();
-        if let Err(mpsc::error::SendError(Command::Deliver(_, _, mut options))) =
-            self.shared.commands.send(Command::Deliver(id, message, options))
+        if let Err(mpsc::error::SendError(Command::Deliver(_, _, mut options))) = self
+            .shared
+            .commands
+            .send(Command::Deliver(id, message, options))
         {
             if let Some(cb) = options.callback.as_mut() {
                 cb(DeliveryEvent::Failed(DeliveryError::Shutdown));
@@ -333,7 +324,11 @@ impl Dispatcher {
     }
 
     /// Sends a request and waits for its final response (provisional ones are skipped).
-    pub async fn request(&self, request: Request, options: DeliverOptions) -> Result<Response, DeliveryError> {
+    pub async fn request(
+        &self,
+        request: Request,
+        options: DeliverOptions,
+    ) -> Result<Response, DeliveryError> {
         let (tx, rx) = oneshot::channel();
         let mut tx = Some(tx);
         let options = options.callback(move |ev| {
@@ -354,7 +349,10 @@ impl Dispatcher {
     /// destination. Returns the CANCEL's own delivery.
     pub fn cancel_invite(&self, invite: DeliveryId, options: DeliverOptions) -> DeliveryId {
         let id = self.next_id();
-        let _ = self.shared.commands.send(Command::CancelInvite(invite, id, options));
+        let _ = self
+            .shared
+            .commands
+            .send(Command::CancelInvite(invite, id, options));
         id
     }
 
@@ -365,14 +363,24 @@ impl Dispatcher {
 
     /// Stops every delivery of a call.
     pub fn cancel_call(&self, call_id: &str) {
-        let _ = self.shared.commands.send(Command::CancelCall(call_id.to_owned()));
+        let _ = self
+            .shared
+            .commands
+            .send(Command::CancelCall(call_id.to_owned()));
     }
 
     /// Where a request for `uri` would go, in the order the targets would be tried.
     pub async fn resolve_uri(&self, uri: &Uri) -> Result<Vec<Target>, ResolveError> {
         let supported: Vec<_> = self.shared.legs.iter().map(Leg::protocol).collect();
         let mut rng = StdRng::from_entropy();
-        resolve_uri(uri, &self.shared.route, &*self.shared.resolver, &supported, &mut rng).await
+        resolve_uri(
+            uri,
+            &self.shared.route,
+            &*self.shared.resolver,
+            &supported,
+            &mut rng,
+        )
+        .await
     }
 
     /// Stops the dispatcher's task and closes the legs.
@@ -380,525 +388,6 @@ impl Dispatcher {
         let _ = self.shared.commands.send(Command::Shutdown);
         for l in &self.shared.legs {
             l.close();
-        }
-    }
-}
-
-/// Where a transaction's messages go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Route {
-    leg: usize,
-    dest: Destination,
-}
-
-struct Delivery {
-    request: Request,
-    targets: VecDeque<Target>,
-    last_target: Option<Target>,
-    options: DeliverOptions,
-    tx: Option<TxId>,
-    call_id: String,
-}
-
-struct Driver {
-    layer: TransactionLayer<Route>,
-    legs: Vec<Leg>,
-    receiver: Option<Arc<dyn Receiver>>,
-    deliveries: HashMap<DeliveryId, Delivery>,
-    by_tx: HashMap<TxId, DeliveryId>,
-    rng: StdRng,
-    do_retransmits: bool,
-    commands: mpsc::UnboundedSender<Command>,
-    resolver: Arc<dyn DnsResolver>,
-    route: RouteConfig,
-}
-
-fn now() -> Instant {
-    tokio::time::Instant::now().into_std()
-}
-
-impl Driver {
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>, mut inbound: mpsc::Receiver<Inbound>) {
-        loop {
-            let deadline = self.layer.poll_timeout().map(tokio::time::Instant::from_std);
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                cmd = commands.recv() => match cmd {
-                    Some(Command::Shutdown) | None => break,
-                    Some(cmd) => self.handle_command(cmd),
-                },
-                msg = inbound.recv() => match msg {
-                    Some(msg) => self.handle_inbound(msg),
-                    None => break,
-                },
-                () = sleep => self.layer.handle_timeout(now()),
-            }
-            self.flush().await;
-        }
-        for l in &self.legs {
-            l.close();
-        }
-        for (_, mut d) in self.deliveries.drain() {
-            if let Some(cb) = d.options.callback.as_mut() {
-                cb(DeliveryEvent::Failed(DeliveryError::Shutdown));
-            }
-        }
-    }
-
-    fn leg_index(&self, id: LegId) -> Option<usize> {
-        self.legs.iter().position(|l| l.id() == id)
-    }
-
-    fn handle_command(&mut self, cmd: Command) {
-        match cmd {
-            Command::Deliver(id, Message::Request(request), options) => self.deliver_request(id, request, options),
-            Command::Deliver(_, Message::Response(response), options) => self.deliver_response(response, options),
-            Command::Resolved(id, result) => match result {
-                Ok(targets) => {
-                    if let Some(d) = self.deliveries.get_mut(&id) {
-                        d.targets = targets.into();
-                        self.try_next_target(id);
-                    }
-                }
-                Err(e) => self.fail(id, DeliveryError::NoRoute(e)),
-            },
-            Command::SendFailed(origin) => match origin {
-                Origin::Client(tx) => self.layer.handle_client_transport_error(now(), tx),
-                Origin::Server(key) => self.layer.handle_server_transport_error(now(), &key),
-                Origin::Stateless => {}
-            },
-            Command::Cancel(id) => self.cancel(id),
-            Command::CancelCall(call_id) => {
-                let ids: Vec<_> = self
-                    .deliveries
-                    .iter()
-                    .filter(|(_, d)| d.call_id == call_id)
-                    .map(|(id, _)| *id)
-                    .collect();
-                for id in ids {
-                    self.cancel(id);
-                }
-            }
-            Command::CancelInvite(invite, id, options) => self.cancel_invite(invite, id, options),
-            Command::SetReceiver(r) => self.receiver = Some(r),
-            Command::Shutdown => {}
-        }
-    }
-
-    fn cancel(&mut self, id: DeliveryId) {
-        if let Some(d) = self.deliveries.remove(&id) {
-            if let Some(tx) = d.tx {
-                self.by_tx.remove(&tx);
-                self.layer.cancel_client(tx);
-            }
-        }
-    }
-
-    fn cancel_invite(&mut self, invite: DeliveryId, id: DeliveryId, mut options: DeliverOptions) {
-        let found = self.deliveries.get(&invite).and_then(|d| d.tx).and_then(|tx| {
-            let req = self.layer.client_request(tx)?;
-            let route = self.layer.client_route(tx)?.clone();
-            Some((req.create_cancel(), route))
-        });
-        match found {
-            Some((Ok(cancel), route)) => {
-                let call_id = cancel.headers().call_id().map(|c| c.to_string()).unwrap_or_default();
-                let reliable = self.legs[route.leg].protocol().is_reliable();
-                match self.layer.send_request(now(), cancel.clone(), route, reliable) {
-                    Ok(tx) => {
-                        self.by_tx.insert(tx, id);
-                        self.deliveries.insert(
-                            id,
-                            Delivery {
-                                request: cancel,
-                                targets: VecDeque::new(),
-                                last_target: None,
-                                options,
-                                tx: Some(tx),
-                                call_id,
-                            },
-                        );
-                    }
-                    Err(e) => {
-                        if let Some(cb) = options.callback.as_mut() {
-                            cb(DeliveryEvent::Failed(DeliveryError::Unsendable(e.to_string())));
-                        }
-                    }
-                }
-            }
-            Some((Err(e), _)) => {
-                if let Some(cb) = options.callback.as_mut() {
-                    cb(DeliveryEvent::Failed(DeliveryError::Unsendable(e.to_string())));
-                }
-            }
-            None => {
-                if let Some(cb) = options.callback.as_mut() {
-                    cb(DeliveryEvent::Failed(DeliveryError::Unsendable(
-                        "no INVITE transaction of that delivery is running".into(),
-                    )));
-                }
-            }
-        }
-    }
-
-    fn deliver_request(&mut self, id: DeliveryId, request: Request, options: DeliverOptions) {
-        let call_id = request.headers().call_id().map(|c| c.to_string()).unwrap_or_default();
-        let dst = options.dst.clone();
-        // The next hop is the first Route (loose or strict routing alike), else the
-        // Request-URI (RFC 3261 §8.1.2).
-        let uri = match request.headers().routes().next() {
-            Some(Ok(route)) => route.uri().clone(),
-            _ => request.uri().clone(),
-        };
-        self.deliveries.insert(
-            id,
-            Delivery {
-                request,
-                targets: VecDeque::new(),
-                last_target: None,
-                options,
-                tx: None,
-                call_id,
-            },
-        );
-        match dst {
-            Some(t) => {
-                if let Some(d) = self.deliveries.get_mut(&id) {
-                    d.targets.push_back(t);
-                }
-                self.try_next_target(id);
-            }
-            None => {
-                let resolver = self.resolver.clone();
-                let route = self.route.clone();
-                let supported: Vec<_> = self.legs.iter().map(Leg::protocol).collect();
-                let commands = self.commands.clone();
-                let mut rng = StdRng::from_rng(&mut self.rng).unwrap_or_else(|_| StdRng::seed_from_u64(0));
-                tokio::spawn(async move {
-                    let result = resolve_uri(&uri, &route, &*resolver, &supported, &mut rng).await;
-                    let _ = commands.send(Command::Resolved(id, result));
-                });
-            }
-        }
-    }
-
-    /// Sends the delivery's request to its next target; fails the delivery when none is left.
-    fn try_next_target(&mut self, id: DeliveryId) {
-        loop {
-            let Some(d) = self.deliveries.get_mut(&id) else {
-                return;
-            };
-            let Some(target) = d.targets.pop_front() else {
-                let err = match (&d.last_target, d.tx) {
-                    (Some(t), _) => DeliveryError::Timeout(t.to_string()),
-                    (None, _) => DeliveryError::NoLeg(d.request.uri().to_string()),
-                };
-                self.fail(id, err);
-                return;
-            };
-            d.last_target = Some(target.clone());
-            let legs = &self.legs;
-            let leg = match d.options.leg {
-                Some(wanted) => legs
-                    .iter()
-                    .position(|l| l.id() == wanted && l.can_deliver_to(target.protocol, target.addr)),
-                None => legs.iter().position(|l| l.can_deliver_to(target.protocol, target.addr)),
-            };
-            let Some(leg) = leg else {
-                tracing::debug!(%target, "no leg can deliver there; next target");
-                continue;
-            };
-            let mut request = d.request.clone();
-            if d.options.add_via.unwrap_or(true) {
-                let branch = sip_packet::random::branch(&mut self.rng);
-                let l = &self.legs[leg];
-                let (host, port) = l.sent_by();
-                add_via(&mut request, (l.protocol(), host, port), &branch);
-            }
-            let mut dest = Destination::new(target.addr);
-            if let Some(name) = &target.server_name {
-                dest = dest.with_server_name(name.clone());
-            }
-            let route = Route { leg, dest };
-            let reliable = self.legs[leg].protocol().is_reliable();
-            let stateful = d.options.do_retransmits.unwrap_or(self.do_retransmits);
-            if request.method() == &Method::Ack || !stateful {
-                self.layer.send_stateless(route, request.to_bytes());
-                self.deliveries.remove(&id);
-                return;
-            }
-            match self.layer.send_request(now(), request, route, reliable) {
-                Ok(tx) => {
-                    if let Some(d) = self.deliveries.get_mut(&id) {
-                        d.tx = Some(tx);
-                    }
-                    self.by_tx.insert(tx, id);
-                }
-                Err(e) => self.fail(id, DeliveryError::Unsendable(e.to_string())),
-            }
-            return;
-        }
-    }
-
-    fn fail(&mut self, id: DeliveryId, err: DeliveryError) {
-        if let Some(mut d) = self.deliveries.remove(&id) {
-            if let Some(tx) = d.tx {
-                self.by_tx.remove(&tx);
-            }
-            match d.options.callback.as_mut() {
-                Some(cb) => cb(DeliveryEvent::Failed(err)),
-                None => tracing::info!(%err, call_id = d.call_id, "delivery failed"),
-            }
-        }
-    }
-
-    fn deliver_response(&mut self, response: Response, options: DeliverOptions) {
-        match self.layer.send_response(now(), response.clone()) {
-            Ok(()) => {}
-            Err(LayerError::NoTransaction) => self.send_response_statelessly(response, &options),
-            Err(e) => tracing::warn!(%e, status = response.status(), "response not sent"),
-        }
-    }
-
-    /// A response without a transaction (a proxy's forward, a 2xx retransmission after the
-    /// transaction ended): to the destination given, else where the top Via says.
-    fn send_response_statelessly(&mut self, response: Response, options: &DeliverOptions) {
-        let (leg, dest) = if let Some(t) = &options.dst {
-            let leg = options
-                .leg
-                .and_then(|l| self.leg_index(l))
-                .or_else(|| self.legs.iter().position(|l| l.can_deliver_to(t.protocol, t.addr)));
-            (leg, Destination::new(t.addr))
-        } else {
-            let Ok(via) = response.headers().top_via() else {
-                tracing::warn!("response without a usable Via dropped");
-                return;
-            };
-            let Some(protocol) = sip_transport::Protocol::from_via_transport(via.transport()) else {
-                tracing::warn!(transport = %via.transport(), "response over an unsupported transport dropped");
-                return;
-            };
-            let source = SocketAddr::new(
-                via.host().ip().unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
-                via.port_or_default(),
-            );
-            let addr = match response_target(&via, source, protocol, None) {
-                ResponseTarget::Addr(a) => a,
-                other => {
-                    tracing::warn!(?other, "response target needs DNS; dropped");
-                    return;
-                }
-            };
-            let leg = options
-                .leg
-                .and_then(|l| self.leg_index(l))
-                .or_else(|| self.legs.iter().position(|l| l.can_deliver_to(protocol, addr)));
-            (leg, Destination::new(addr))
-        };
-        match leg {
-            Some(leg) => self.layer.send_stateless(Route { leg, dest }, response.to_bytes()),
-            None => tracing::warn!(addr = %dest.addr, "no leg for the response; dropped"),
-        }
-    }
-
-    fn handle_inbound(&mut self, inbound: Inbound) {
-        let Some(leg) = self.leg_index(inbound.leg.id()) else {
-            return;
-        };
-        let protocol = inbound.leg.protocol();
-        let reliable = protocol.is_reliable();
-        match inbound.item {
-            InboundItem::Malformed { error, raw } => {
-                // RFC 3261 §8.2 / RFC 4475: a broken request gets 400 (505 for a version)
-                // when there is enough to answer; anything else is dropped.
-                match salvage_response(&raw, error.response_status(), &error.reason_phrase()) {
-                    Some(resp) => {
-                        tracing::info!(%error, from = %inbound.source, "malformed request answered {}", resp.status());
-                        let mut dest = Destination::new(inbound.source);
-                        if let Some(c) = inbound.connection {
-                            dest = dest.with_connection(c);
-                        }
-                        self.layer.send_stateless(Route { leg, dest }, resp.to_bytes());
-                    }
-                    None => tracing::info!(%error, from = %inbound.source, "malformed message dropped"),
-                }
-            }
-            InboundItem::Message(Message::Response(response)) => {
-                if let Err(error) = response.headers().validate() {
-                    tracing::info!(%error, from = %inbound.source, "malformed response dropped");
-                    return;
-                }
-                let route = Route {
-                    leg,
-                    dest: Destination::new(inbound.source),
-                };
-                self.layer.handle_response(now(), response, route);
-            }
-            InboundItem::Message(Message::Request(mut request)) => {
-                stamp_received(&mut request, inbound.source);
-                if let Err(error) = request.headers().validate() {
-                    if request.method() != &Method::Ack {
-                        let status = error.response_status();
-                        let mut resp = Response::from_request(&request, status, Some(&error.reason_phrase()));
-                        let _ = resp.set_to_tag(&sip_packet::random::tag(&mut self.rng));
-                        tracing::info!(%error, from = %inbound.source, "malformed request answered {status}");
-                        let dest = self.response_destination(&request, inbound.source, protocol, inbound.connection);
-                        self.layer.send_stateless(Route { leg, dest }, resp.to_bytes());
-                    } else {
-                        tracing::info!(%error, from = %inbound.source, "malformed ACK dropped");
-                    }
-                    return;
-                }
-                let dest = self.response_destination(&request, inbound.source, protocol, inbound.connection);
-                if let Err(e) = self.layer.handle_request(now(), request, Route { leg, dest }, reliable) {
-                    tracing::info!(%e, from = %inbound.source, "request dropped");
-                }
-            }
-        }
-    }
-
-    fn response_destination(
-        &self,
-        request: &Request,
-        source: SocketAddr,
-        protocol: sip_transport::Protocol,
-        connection: Option<sip_transport::ConnectionId>,
-    ) -> Destination {
-        let Ok(via) = request.headers().top_via() else {
-            return Destination::new(source);
-        };
-        match response_target(&via, source, protocol, connection) {
-            ResponseTarget::Connection { connection, fallback } => {
-                let addr = match *fallback {
-                    ResponseTarget::Addr(a) => a,
-                    _ => source,
-                };
-                Destination::new(addr).with_connection(connection)
-            }
-            ResponseTarget::Addr(a) => Destination::new(a),
-            // A sent-by name with no received: answer where it came from (RFC 3581 spirit)
-            // rather than wait on DNS.
-            _ => Destination::new(source),
-        }
-    }
-
-    fn deliver_to_receiver(&mut self, msg: Message, leg: usize, from: SocketAddr) -> bool {
-        match &self.receiver {
-            Some(r) => r.receive(&msg, &self.legs[leg], from),
-            None => false,
-        }
-    }
-
-    async fn flush(&mut self) {
-        while let Some(ev) = self.layer.poll_event() {
-            self.handle_event(ev);
-        }
-        while let Some(t) = self.layer.poll_transmit() {
-            let leg = self.legs[t.route.leg].clone();
-            if leg.protocol().is_reliable() {
-                // A connection may have to be opened: never make the loop wait for it.
-                let commands = self.commands.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = leg.send(t.bytes, &t.route.dest).await {
-                        tracing::info!(%e, "send failed");
-                        let _ = commands.send(Command::SendFailed(t.origin));
-                    }
-                });
-            } else if let Err(e) = leg.send(t.bytes, &t.route.dest).await {
-                tracing::info!(%e, to = %t.route.dest.addr, "send failed");
-                match t.origin {
-                    Origin::Client(tx) => self.layer.handle_client_transport_error(now(), tx),
-                    Origin::Server(key) => self.layer.handle_server_transport_error(now(), &key),
-                    Origin::Stateless => {}
-                }
-            }
-            // Failures above may have queued events (next target, callbacks).
-            while let Some(ev) = self.layer.poll_event() {
-                self.handle_event(ev);
-            }
-        }
-    }
-
-    fn handle_event(&mut self, ev: LayerEvent<Route>) {
-        match ev {
-            LayerEvent::Request { request, route, server } => {
-                let from = route.dest.addr;
-                let method = request.method().clone();
-                let handled = self.deliver_to_receiver(Message::Request(request.clone()), route.leg, from);
-                if !handled && server.is_some() {
-                    // Nobody here does this method: say so rather than let the client time out.
-                    let mut resp = Response::from_request(&request, 501, None);
-                    let _ = resp.set_to_tag(&sip_packet::random::tag(&mut self.rng));
-                    tracing::debug!(%method, %from, "request not handled; 501");
-                    if let Err(e) = self.layer.send_response(now(), resp) {
-                        tracing::debug!(%e, "501 not sent");
-                    }
-                }
-            }
-            LayerEvent::Response { id: tx, response } => {
-                let Some(&id) = self.by_tx.get(&tx) else {
-                    return;
-                };
-                let route = self.layer.client_route(tx).cloned();
-                // RFC 3263 §4.3: a 503 means try the next target.
-                let more_targets = self.deliveries.get(&id).is_some_and(|d| !d.targets.is_empty());
-                if response.status() == 503 && more_targets {
-                    self.by_tx.remove(&tx);
-                    self.try_next_target(id);
-                    return;
-                }
-                let Some(d) = self.deliveries.get_mut(&id) else {
-                    return;
-                };
-                match d.options.callback.as_mut() {
-                    Some(cb) => cb(DeliveryEvent::Response(response)),
-                    None => {
-                        if let Some(route) = route {
-                            self.deliver_to_receiver(Message::Response(response), route.leg, route.dest.addr);
-                        }
-                    }
-                }
-            }
-            LayerEvent::StrayResponse { response, route } => {
-                self.deliver_to_receiver(Message::Response(response), route.leg, route.dest.addr);
-            }
-            LayerEvent::ClientFailed { id: tx, reason } => {
-                let Some(id) = self.by_tx.remove(&tx) else {
-                    return;
-                };
-                let has_more = self.deliveries.get(&id).is_some_and(|d| !d.targets.is_empty());
-                if has_more {
-                    self.try_next_target(id);
-                } else {
-                    let target = self
-                        .deliveries
-                        .get(&id)
-                        .and_then(|d| d.last_target.as_ref())
-                        .map(ToString::to_string)
-                        .unwrap_or_default();
-                    let err = match reason {
-                        FailReason::Timeout => DeliveryError::Timeout(target),
-                        _ => DeliveryError::Transport(target),
-                    };
-                    self.fail(id, err);
-                }
-            }
-            LayerEvent::ClientTerminated { id: tx } => {
-                if let Some(id) = self.by_tx.remove(&tx) {
-                    self.deliveries.remove(&id);
-                }
-            }
-            LayerEvent::Ack { request, route } => {
-                self.deliver_to_receiver(Message::Request(request), route.leg, route.dest.addr);
-            }
-            LayerEvent::ServerFailed { key, reason } => {
-                tracing::info!(?key, ?reason, "server transaction failed");
-            }
         }
     }
 }

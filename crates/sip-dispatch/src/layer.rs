@@ -10,8 +10,8 @@ use bytes::Bytes;
 use sip_packet::{Message, Method, ParseError, Request, Response};
 
 use crate::transaction::{
-    ClientEvent, ClientKey, ClientTransaction, ServerEvent, ServerKey, ServerTransaction, TimerConfig,
-    TransactionError,
+    ClientEvent, ClientKey, ClientTransaction, ServerEvent, ServerKey, ServerTransaction,
+    TimerConfig, TransactionError,
 };
 
 /// A client transaction of the layer: what a delivery is known by.
@@ -210,7 +210,13 @@ impl<R: Clone> TransactionLayer<R> {
     }
 
     /// Starts a client transaction for `request`, whose top Via already carries our branch.
-    pub fn send_request(&mut self, now: Instant, request: Request, route: R, reliable: bool) -> Result<TxId, LayerError> {
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        request: Request,
+        route: R,
+        reliable: bool,
+    ) -> Result<TxId, LayerError> {
         if request.method() == &Method::Ack {
             return Err(LayerError::AckHasNoTransaction);
         }
@@ -254,13 +260,21 @@ impl<R: Clone> TransactionLayer<R> {
                 entry.tx.handle_response(now, response);
                 self.drain_client(id);
             }
-            None => self.events.push_back(LayerEvent::StrayResponse { response, route }),
+            None => self
+                .events
+                .push_back(LayerEvent::StrayResponse { response, route }),
         }
     }
 
     /// A request arrived from `route`: a retransmission is absorbed by its transaction, a new
     /// one starts a server transaction and goes to the user.
-    pub fn handle_request(&mut self, now: Instant, request: Request, route: R, reliable: bool) -> Result<(), LayerError> {
+    pub fn handle_request(
+        &mut self,
+        now: Instant,
+        request: Request,
+        route: R,
+        reliable: bool,
+    ) -> Result<(), LayerError> {
         let msg = Message::Request(request);
         let key = ServerKey::from_message(&msg)?;
         let Message::Request(request) = msg else {
@@ -291,7 +305,14 @@ impl<R: Clone> TransactionLayer<R> {
         let id = self.next();
         let tx = ServerTransaction::new(now, request.clone(), reliable, self.config);
         self.server_index.insert(key.clone(), id);
-        self.servers.insert(id, ServerEntry { tx, key: key.clone(), route: route.clone() });
+        self.servers.insert(
+            id,
+            ServerEntry {
+                tx,
+                key: key.clone(),
+                route: route.clone(),
+            },
+        );
         self.events.push_back(LayerEvent::Request {
             request,
             route,
@@ -308,7 +329,10 @@ impl<R: Clone> TransactionLayer<R> {
         let Message::Response(response) = msg else {
             unreachable!("built from a response just above")
         };
-        let id = *self.server_index.get(&key).ok_or(LayerError::NoTransaction)?;
+        let id = *self
+            .server_index
+            .get(&key)
+            .ok_or(LayerError::NoTransaction)?;
         let entry = self.servers.get_mut(&id).ok_or(LayerError::NoTransaction)?;
         let result = entry.tx.send_response(now, response);
         self.drain_server(id);
@@ -473,8 +497,14 @@ impl<R: Clone> TransactionLayer<R> {
             let tx = TxId(id);
             self.events.push_back(match ev {
                 ClientEvent::Response(response) => LayerEvent::Response { id: tx, response },
-                ClientEvent::Timeout => LayerEvent::ClientFailed { id: tx, reason: FailReason::Timeout },
-                ClientEvent::TransportError => LayerEvent::ClientFailed { id: tx, reason: FailReason::Transport },
+                ClientEvent::Timeout => LayerEvent::ClientFailed {
+                    id: tx,
+                    reason: FailReason::Timeout,
+                },
+                ClientEvent::TransportError => LayerEvent::ClientFailed {
+                    id: tx,
+                    reason: FailReason::Transport,
+                },
                 ClientEvent::Terminated => {
                     terminated = true;
                     LayerEvent::ClientTerminated { id: tx }

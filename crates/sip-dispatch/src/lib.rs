@@ -29,19 +29,20 @@
 //! - [`layer`]: [`TransactionLayer`], matching and timing every transaction.
 //! - [`resolve`]: RFC 3263 target selection, domain2proxy, outgoing_proxy, resolvers.
 //! - `receiver`: [`Receiver`], [`ReceiveChain`].
-//! - `dispatcher`: [`Dispatcher`], [`DeliverOptions`], [`DeliveryEvent`].
+//! - `dispatcher`: [`Dispatcher`], [`DeliverOptions`], [`DeliveryEvent`]; `driver`: its task.
 
 #![forbid(unsafe_code)]
 
 mod dispatcher;
+mod driver;
 pub mod layer;
 mod receiver;
 pub mod resolve;
 pub mod transaction;
 
 pub use dispatcher::{
-    DeliverOptions, DeliveryCallback, DeliveryError, DeliveryEvent, DeliveryId, DispatchError, Dispatcher,
-    DispatcherConfig,
+    DeliverOptions, DeliveryCallback, DeliveryError, DeliveryEvent, DeliveryId, DispatchError,
+    Dispatcher, DispatcherConfig,
 };
 pub use layer::TransactionLayer;
 pub use receiver::{ReceiveChain, Receiver};

@@ -56,7 +56,10 @@ impl ReceiveChain {
 
     /// Only messages for which `filter` says true go to the chain; others are not handled.
     #[must_use]
-    pub fn with_filter(mut self, filter: impl Fn(&Message, &Leg, SocketAddr) -> bool + Send + Sync + 'static) -> Self {
+    pub fn with_filter(
+        mut self,
+        filter: impl Fn(&Message, &Leg, SocketAddr) -> bool + Send + Sync + 'static,
+    ) -> Self {
         self.filter = Some(Arc::new(filter));
         self
     }

@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sip_dispatch::resolve::{StaticResolver, Target};
-use sip_dispatch::{DeliverOptions, DeliveryError, DeliveryEvent, Dispatcher, DispatcherConfig, ReceiveChain, Receiver};
+use sip_dispatch::{
+    DeliverOptions, DeliveryError, DeliveryEvent, Dispatcher, DispatcherConfig, ReceiveChain,
+    Receiver,
+};
 use sip_packet::{Message, Method, Request, Response};
 use sip_transport::{Leg, LegConfig, Protocol};
 
@@ -16,7 +19,9 @@ fn config() -> DispatcherConfig {
 }
 
 async fn dispatcher(addr: &str) -> Dispatcher {
-    Dispatcher::new(vec![LegConfig::new(addr.parse().unwrap())], config()).await.unwrap()
+    Dispatcher::new(vec![LegConfig::new(addr.parse().unwrap())], config())
+        .await
+        .unwrap()
 }
 
 fn target(d: &Dispatcher) -> Target {
@@ -35,7 +40,10 @@ fn request(method: &str, to: SocketAddr) -> Request {
         to.port()
     );
     // Parsing needs a Via; the dispatcher puts its own on top, so build without one.
-    let mut req = Request::new(Method::parse(method).unwrap(), format!("sip:bob@{host}").parse().unwrap());
+    let mut req = Request::new(
+        Method::parse(method).unwrap(),
+        format!("sip:bob@{host}").parse().unwrap(),
+    );
     for line in raw.lines().skip(1).take_while(|l| !l.is_empty()) {
         let (n, v) = line.split_once(": ").unwrap();
         req.headers_mut().add(n, v.to_owned());
@@ -48,17 +56,19 @@ fn answering(d: &Dispatcher, status: u16) -> Arc<Mutex<Vec<Message>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let d2 = d.clone();
-    d.set_receiver(Arc::new(move |m: &Message, _leg: &Leg, _from: SocketAddr| {
-        log.lock().unwrap().push(m.clone());
-        if let Message::Request(r) = m {
-            if r.method() != &Method::Ack {
-                let mut resp = Response::from_request(r, status, None);
-                resp.set_to_tag("b1").unwrap();
-                d2.deliver(resp, DeliverOptions::new());
+    d.set_receiver(Arc::new(
+        move |m: &Message, _leg: &Leg, _from: SocketAddr| {
+            log.lock().unwrap().push(m.clone());
+            if let Message::Request(r) = m {
+                if r.method() != &Method::Ack {
+                    let mut resp = Response::from_request(r, status, None);
+                    resp.set_to_tag("b1").unwrap();
+                    d2.deliver(resp, DeliverOptions::new());
+                }
             }
-        }
-        true
-    }));
+            true
+        },
+    ));
     seen
 }
 
@@ -67,7 +77,10 @@ async fn round_trip(a: &str, b: &str) {
     let bob = dispatcher(b).await;
     let seen = answering(&bob, 200);
     let req = request("OPTIONS", bob.legs()[0].local_addr());
-    let resp = alice.request(req, DeliverOptions::new().dst(target(&bob))).await.unwrap();
+    let resp = alice
+        .request(req, DeliverOptions::new().dst(target(&bob)))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers().to().unwrap().tag(), Some("b1"));
     let got = seen.lock().unwrap();
@@ -110,7 +123,10 @@ async fn uri_is_resolved_through_the_injected_resolver() {
     let bob = dispatcher("udp:127.0.0.1:0").await;
     answering(&bob, 202);
     let port = bob.legs()[0].local_addr().port();
-    let dns = StaticResolver::new().ip("bob.example.test", ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+    let dns = StaticResolver::new().ip(
+        "bob.example.test",
+        ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()],
+    );
     let alice = Dispatcher::new(
         vec![LegConfig::new("udp:127.0.0.1:0".parse().unwrap())],
         config().resolver(Arc::new(dns)),
@@ -142,12 +158,31 @@ async fn silent_target_times_out_and_the_next_one_answers() {
     let bob = dispatcher("udp:127.0.0.1:0").await;
     answering(&bob, 200);
     let dns = StaticResolver::new()
-        .srv("_sip._udp.example.test", [
-            sip_dispatch::resolve::Srv::new(10, 0, silent.local_addr().unwrap().port(), "a.example.test"),
-            sip_dispatch::resolve::Srv::new(20, 0, bob.legs()[0].local_addr().port(), "b.example.test"),
-        ])
-        .ip("a.example.test", ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()])
-        .ip("b.example.test", ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+        .srv(
+            "_sip._udp.example.test",
+            [
+                sip_dispatch::resolve::Srv::new(
+                    10,
+                    0,
+                    silent.local_addr().unwrap().port(),
+                    "a.example.test",
+                ),
+                sip_dispatch::resolve::Srv::new(
+                    20,
+                    0,
+                    bob.legs()[0].local_addr().port(),
+                    "b.example.test",
+                ),
+            ],
+        )
+        .ip(
+            "a.example.test",
+            ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()],
+        )
+        .ip(
+            "b.example.test",
+            ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()],
+        );
     let alice = Dispatcher::new(
         vec![LegConfig::new("udp:127.0.0.1:0".parse().unwrap())],
         config().resolver(Arc::new(dns)),
@@ -160,7 +195,11 @@ async fn silent_target_times_out_and_the_next_one_answers() {
     let resp = alice.request(req, DeliverOptions::new()).await.unwrap();
     assert_eq!(resp.status(), 200);
     // Timer F on the first target: 64·T1 of simulated time.
-    assert!(started.elapsed() >= Duration::from_secs(32), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(32),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -170,11 +209,27 @@ async fn a_503_moves_on_to_the_next_target() {
     let bob = dispatcher("udp:127.0.0.1:0").await;
     answering(&bob, 200);
     let dns = StaticResolver::new()
-        .srv("_sip._udp.example.test", [
-            sip_dispatch::resolve::Srv::new(10, 0, busy.legs()[0].local_addr().port(), "a.example.test"),
-            sip_dispatch::resolve::Srv::new(20, 0, bob.legs()[0].local_addr().port(), "a.example.test"),
-        ])
-        .ip("a.example.test", ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+        .srv(
+            "_sip._udp.example.test",
+            [
+                sip_dispatch::resolve::Srv::new(
+                    10,
+                    0,
+                    busy.legs()[0].local_addr().port(),
+                    "a.example.test",
+                ),
+                sip_dispatch::resolve::Srv::new(
+                    20,
+                    0,
+                    bob.legs()[0].local_addr().port(),
+                    "a.example.test",
+                ),
+            ],
+        )
+        .ip(
+            "a.example.test",
+            ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()],
+        );
     let alice = Dispatcher::new(
         vec![LegConfig::new("udp:127.0.0.1:0".parse().unwrap())],
         config().resolver(Arc::new(dns)),
@@ -183,7 +238,14 @@ async fn a_503_moves_on_to_the_next_target() {
     .unwrap();
     let mut req = request("OPTIONS", bob.legs()[0].local_addr());
     req.set_uri("sip:bob@example.test;transport=udp".parse().unwrap());
-    assert_eq!(alice.request(req, DeliverOptions::new()).await.unwrap().status(), 200);
+    assert_eq!(
+        alice
+            .request(req, DeliverOptions::new())
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 async fn raw_exchange(to: SocketAddr, raw: &str) -> String {
@@ -191,7 +253,10 @@ async fn raw_exchange(to: SocketAddr, raw: &str) -> String {
     let raw = raw.replace("PORT", &sock.local_addr().unwrap().port().to_string());
     sock.send_to(raw.as_bytes(), to).await.unwrap();
     let mut buf = vec![0u8; 4096];
-    let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf)).await.unwrap().unwrap();
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
@@ -205,12 +270,18 @@ async fn malformed_requests_get_400_or_505_with_a_reason() {
         Call-ID: bad1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
     let answer = raw_exchange(to, bad_from).await;
     assert!(answer.starts_with("SIP/2.0 400 "), "{answer}");
-    assert!(answer.contains("From"), "the reason names the header: {answer}");
+    assert!(
+        answer.contains("From"),
+        "the reason names the header: {answer}"
+    );
     let bad_version = "OPTIONS sip:bob@example.com SIP/7.0\r\nVia: SIP/2.0/UDP 127.0.0.1:PORT;branch=z9hG4bK2\r\n\
         From: <sip:a@example.com>;tag=43\r\nTo: <sip:bob@example.com>\r\nCall-ID: bad2\r\nCSeq: 1 OPTIONS\r\n\r\n";
     let answer = raw_exchange(to, bad_version).await;
     assert!(answer.starts_with("SIP/2.0 505 "), "{answer}");
-    assert!(seen.lock().unwrap().is_empty(), "nothing malformed reaches the receiver");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing malformed reaches the receiver"
+    );
 }
 
 #[tokio::test]
@@ -219,7 +290,10 @@ async fn unhandled_requests_get_501() {
     bob.set_receiver(Arc::new(|_: &Message, _: &Leg, _: SocketAddr| false));
     let alice = dispatcher("udp:127.0.0.1:0").await;
     let resp = alice
-        .request(request("SUBSCRIBE", bob.legs()[0].local_addr()), DeliverOptions::new().dst(target(&bob)))
+        .request(
+            request("SUBSCRIBE", bob.legs()[0].local_addr()),
+            DeliverOptions::new().dst(target(&bob)),
+        )
         .await
         .unwrap();
     assert_eq!(resp.status(), 501);
@@ -231,16 +305,31 @@ async fn receive_chain_filters_by_method() {
     let d2 = bob.clone();
     let registrar: Arc<dyn Receiver> = Arc::new(move |m: &Message, _: &Leg, _: SocketAddr| {
         let Message::Request(r) = m else { return false };
-        d2.deliver(Response::from_request(r, 200, Some("Registered")), DeliverOptions::new());
+        d2.deliver(
+            Response::from_request(r, 200, Some("Registered")),
+            DeliverOptions::new(),
+        );
         true
     });
     let chain = ReceiveChain::new(vec![registrar]).with_methods(&[Method::Register]);
     bob.set_receiver(Arc::new(chain));
     let alice = dispatcher("udp:127.0.0.1:0").await;
     let to = bob.legs()[0].local_addr();
-    let ok = alice.request(request("REGISTER", to), DeliverOptions::new().dst(target(&bob))).await.unwrap();
+    let ok = alice
+        .request(
+            request("REGISTER", to),
+            DeliverOptions::new().dst(target(&bob)),
+        )
+        .await
+        .unwrap();
     assert_eq!((ok.status(), ok.reason()), (200, "Registered"));
-    let other = alice.request(request("OPTIONS", to), DeliverOptions::new().dst(target(&bob))).await.unwrap();
+    let other = alice
+        .request(
+            request("OPTIONS", to),
+            DeliverOptions::new().dst(target(&bob)),
+        )
+        .await
+        .unwrap();
     assert_eq!(other.status(), 501, "the chain did not take OPTIONS");
 }
 
@@ -281,14 +370,24 @@ async fn cancel_gets_the_invite_a_487_and_the_487_is_acked() {
         }),
     );
     let first = events.recv().await.unwrap();
-    assert!(matches!(first, DeliveryEvent::Response(ref r) if r.status() == 180), "{first:?}");
+    assert!(
+        matches!(first, DeliveryEvent::Response(ref r) if r.status() == 180),
+        "{first:?}"
+    );
     let cancel = alice.request_cancel_for_test(invite).await;
     assert_eq!(cancel.status(), 200);
     let last = events.recv().await.unwrap();
-    assert!(matches!(last, DeliveryEvent::Response(ref r) if r.status() == 487), "{last:?}");
+    assert!(
+        matches!(last, DeliveryEvent::Response(ref r) if r.status() == 487),
+        "{last:?}"
+    );
     // The transaction ACKs the 487; Bob's ACK goes nowhere but his transaction.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(*acks.lock().unwrap(), 0, "the ACK for a non-2xx stays in the transaction layer");
+    assert_eq!(
+        *acks.lock().unwrap(),
+        0,
+        "the ACK for a non-2xx stays in the transaction layer"
+    );
 }
 
 trait CancelForTest {
@@ -334,7 +433,10 @@ async fn protocol_of_the_leg_decides_which_leg_sends() {
     .unwrap();
     let tcp = bob.legs()[1].local_addr();
     let resp = alice
-        .request(request("OPTIONS", tcp), DeliverOptions::new().dst(Target::new(Protocol::Tcp, tcp, None)))
+        .request(
+            request("OPTIONS", tcp),
+            DeliverOptions::new().dst(Target::new(Protocol::Tcp, tcp, None)),
+        )
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);

@@ -117,7 +117,14 @@ impl Expected {
         }
     }
 
-    fn new(branch: &str, seq: u32, method: &str, call_id: &str, from: &str, to: Option<&str>) -> Self {
+    fn new(
+        branch: &str,
+        seq: u32,
+        method: &str,
+        call_id: &str,
+        from: &str,
+        to: Option<&str>,
+    ) -> Self {
         Self {
             branch: branch.into(),
             seq,
@@ -129,11 +136,14 @@ impl Expected {
     }
 }
 
+/// Where the work hands what it read: a check outside the timed loop, `black_box` inside it.
+type Sink<'a> = &'a mut dyn FnMut(Fields<'_>);
+
 /// One of the implementations compared: its name in the report and its two kinds of work.
 struct Implementation {
     name: &'static str,
     /// Parse, read [`Fields`] (handed to the sink), print.
-    work: fn(&Bytes, &mut dyn FnMut(Fields<'_>)) -> Bytes,
+    work: fn(&Bytes, Sink<'_>) -> Bytes,
     /// Parse only; returns something of the parse so it is not optimised away.
     parse: fn(&Bytes) -> usize,
 }
@@ -165,7 +175,7 @@ mod ours {
         msg.headers().len()
     }
 
-    pub(super) fn work(input: &Bytes, sink: &mut dyn FnMut(Fields<'_>)) -> Bytes {
+    pub(super) fn work(input: &Bytes, sink: Sink<'_>) -> Bytes {
         let msg = Message::parse(input.clone()).expect("sip-packet parses the message");
         let h = msg.headers();
         let via = h.top_via().expect("Via");
@@ -195,12 +205,20 @@ mod rsip_peer {
         msg.headers().iter().count()
     }
 
-    pub(super) fn work(input: &Bytes, sink: &mut dyn FnMut(Fields<'_>)) -> Bytes {
+    pub(super) fn work(input: &Bytes, sink: Sink<'_>) -> Bytes {
         let msg = SipMessage::try_from(input.clone()).expect("rsip parses the message");
         let via = msg.via_header().expect("Via").typed().expect("typed Via");
-        let cseq = msg.cseq_header().expect("CSeq").typed().expect("typed CSeq");
+        let cseq = msg
+            .cseq_header()
+            .expect("CSeq")
+            .typed()
+            .expect("typed CSeq");
         let call_id = msg.call_id_header().expect("Call-ID");
-        let from = msg.from_header().expect("From").typed().expect("typed From");
+        let from = msg
+            .from_header()
+            .expect("From")
+            .typed()
+            .expect("typed From");
         let to = msg.to_header().expect("To").typed().expect("typed To");
         sink(Fields {
             branch: via.branch().expect("branch").value(),
@@ -251,7 +269,9 @@ mod ezk {
         let head_end = parser.head_end();
         let body = match headers.get_named::<ContentLength>() {
             Ok(ContentLength(0)) => Bytes::new(),
-            Ok(ContentLength(n)) if buffer.len() >= head_end + n => buffer.slice(head_end..head_end + n),
+            Ok(ContentLength(n)) if buffer.len() >= head_end + n => {
+                buffer.slice(head_end..head_end + n)
+            }
             Ok(_) => return None,
             Err(_) => buffer.slice(head_end..),
         };
@@ -267,7 +287,7 @@ mod ezk {
         msg.body.len() + usize::from(msg.line.is_request())
     }
 
-    pub(super) fn work(input: &Bytes, sink: &mut dyn FnMut(Fields<'_>)) -> Bytes {
+    pub(super) fn work(input: &Bytes, sink: Sink<'_>) -> Bytes {
         let msg = parse_message(input).expect("ezk-sip-types parses the message");
         let h = &msg.headers;
         let via = h.get_named::<Via>().expect("Via");
@@ -328,7 +348,11 @@ fn messages() -> Vec<(&'static str, Bytes, Expected)> {
     vec![
         ("invite", Bytes::copy_from_slice(INVITE.as_bytes()), invite),
         ("200_ok", Bytes::copy_from_slice(OK_200.as_bytes()), ok),
-        ("register", Bytes::copy_from_slice(REGISTER.as_bytes()), register),
+        (
+            "register",
+            Bytes::copy_from_slice(REGISTER.as_bytes()),
+            register,
+        ),
     ]
 }
 
@@ -351,7 +375,12 @@ fn check(name: &str, input: &Bytes, expected: &Expected) {
         assert_eq!(seen.as_ref(), Some(expected), "{name}: {} read", imp.name);
         let mut again = None;
         (imp.work)(&printed, &mut |f| again = Some(Expected::of(&f)));
-        assert_eq!(again.as_ref(), Some(expected), "{name}: {} reprinted", imp.name);
+        assert_eq!(
+            again.as_ref(),
+            Some(expected),
+            "{name}: {} reprinted",
+            imp.name
+        );
         (imp.parse)(input);
     }
 }

@@ -77,7 +77,9 @@ fn head_end_and_lines(buf: &[u8]) -> Option<((usize, usize), usize)> {
     for (line, p) in memchr::memchr_iter(b'\n', buf).enumerate() {
         match buf.get(p + 1) {
             Some(b'\n') => return Some(((p + 1, p + 2), line + 1)),
-            Some(b'\r') if buf.get(p + 2) == Some(&b'\n') => return Some(((p + 1, p + 3), line + 1)),
+            Some(b'\r') if buf.get(p + 2) == Some(&b'\n') => {
+                return Some(((p + 1, p + 3), line + 1))
+            }
             _ => {}
         }
     }

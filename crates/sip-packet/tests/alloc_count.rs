@@ -80,7 +80,10 @@ fn parsing_costs_a_constant_number_of_allocations() {
         let to = h.to().expect("To");
         assert_eq!(via.branch(), Some("z9hG4bK776asdhds"));
         assert_eq!((cseq.seq(), cseq.method().as_str()), (314159, "INVITE"));
-        assert_eq!(h.call_id().expect("Call-ID"), "a84b4c76e66710@pc33.atlanta.example.com");
+        assert_eq!(
+            h.call_id().expect("Call-ID"),
+            "a84b4c76e66710@pc33.atlanta.example.com"
+        );
         assert_eq!((from.tag(), to.tag()), (Some("1928301774"), None));
         drop((via, cseq, from, to));
         let access = region.change();
@@ -104,9 +107,18 @@ fn parsing_costs_a_constant_number_of_allocations() {
     }
 
     let (parse, access, print) = counts[0];
-    assert!(parse <= 3, "parsing the INVITE took {parse} allocator calls");
-    assert_eq!(access, 0, "reading Via, CSeq, Call-ID, From and To allocated");
+    assert!(
+        parse <= 3,
+        "parsing the INVITE took {parse} allocator calls"
+    );
+    assert_eq!(
+        access, 0,
+        "reading Via, CSeq, Call-ID, From and To allocated"
+    );
     // The output buffer, and the shared handle `Bytes` makes of it.
     assert!(print <= 2, "printing took {print} allocator calls");
-    assert_eq!(counts[1], counts[2], "10 and 100 extra headers cost different allocator calls");
+    assert_eq!(
+        counts[1], counts[2],
+        "10 and 100 extra headers cost different allocator calls"
+    );
 }

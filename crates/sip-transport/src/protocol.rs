@@ -22,11 +22,6 @@ impl Protocol {
         !matches!(self, Self::Udp)
     }
 
-    /// Whether the protocol carries a byte stream on connections (TCP, TLS).
-    pub fn is_stream(self) -> bool {
-        self.is_reliable()
-    }
-
     /// The name of the protocol in a Via header (`UDP`, `TCP`, `TLS`).
     pub fn to_via_transport(self) -> Transport {
         match self {

@@ -253,24 +253,31 @@ impl Streams {
                 peer,
                 limit: self.shared.max_connections,
             })?;
-        let after = self.shared.connect_timeout;
-        let timed_out = || TransportError::ConnectTimeout { leg, peer, after };
-        let tcp = tokio::time::timeout(after, open_tcp(leg.addr, peer))
-            .await
-            .map_err(|_| timed_out())?
-            .map_err(|source| TransportError::Connect { leg, peer, source })?;
-        tracing::debug!("{leg}: connected to {peer}");
-        match &self.connector {
-            None => Ok(connection::start(ctx, &self.shared, tcp, peer, slot)),
-            Some(connector) => {
-                let name = tls::server_name(dst.server_name.as_deref(), peer)?;
-                let stream = tokio::time::timeout(after, tls::connect(connector, name, tcp))
-                    .await
-                    .map_err(|_| timed_out())?
-                    .map_err(|source| TransportError::TlsHandshake { leg, peer, source })?;
-                Ok(connection::start(ctx, &self.shared, stream, peer, slot))
+        // A bad name fails before any packet is sent.
+        let name = match &self.connector {
+            Some(_) => Some(tls::server_name(dst.server_name.as_deref(), peer)?),
+            None => None,
+        };
+        let open = async {
+            let tcp = open_tcp(leg.addr, peer)
+                .await
+                .map_err(|source| TransportError::Connect { leg, peer, source })?;
+            tracing::debug!("{leg}: connected to {peer}");
+            match (&self.connector, name) {
+                (Some(connector), Some(name)) => {
+                    let stream = tls::connect(connector, name, tcp)
+                        .await
+                        .map_err(|source| TransportError::TlsHandshake { leg, peer, source })?;
+                    Ok(connection::start(ctx, &self.shared, stream, peer, slot))
+                }
+                _ => Ok(connection::start(ctx, &self.shared, tcp, peer, slot)),
             }
-        }
+        };
+        // One timeout for TCP and TLS together.
+        let after = self.shared.connect_timeout;
+        tokio::time::timeout(after, open)
+            .await
+            .map_err(|_| TransportError::ConnectTimeout { leg, peer, after })?
     }
 }
 

@@ -49,8 +49,10 @@ impl Pair {
             while let Some(t) = self.bob.poll_transmit() {
                 self.wire.push((t.route, t.bytes));
             }
-            self.alice_events.extend(std::iter::from_fn(|| self.alice.poll_event()));
-            self.bob_events.extend(std::iter::from_fn(|| self.bob.poll_event()));
+            self.alice_events
+                .extend(std::iter::from_fn(|| self.alice.poll_event()));
+            self.bob_events
+                .extend(std::iter::from_fn(|| self.bob.poll_event()));
             if self.wire.is_empty() {
                 return;
             }
@@ -73,7 +75,10 @@ impl Pair {
 
     /// Advances the clock to the next deadline of either side and fires it.
     fn step(&mut self) -> bool {
-        let next = [self.alice.poll_timeout(), self.bob.poll_timeout()].into_iter().flatten().min();
+        let next = [self.alice.poll_timeout(), self.bob.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
         let Some(next) = next else { return false };
         self.now = self.now.max(next);
         self.alice.handle_timeout(self.now);
@@ -90,14 +95,19 @@ impl Pair {
         self.bob_events
             .iter()
             .find_map(|e| match e {
-                LayerEvent::Request { request, server: Some(k), .. } => Some((request.clone(), k.clone())),
+                LayerEvent::Request {
+                    request,
+                    server: Some(k),
+                    ..
+                } => Some((request.clone(), k.clone())),
                 _ => None,
             })
             .expect("Bob got a request")
     }
 }
 
-const INVITE: &str = "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKinv1\r\n\
+const INVITE: &str =
+    "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKinv1\r\n\
     From: <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>\r\nCall-ID: call-1\r\n\
     CSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
 
@@ -125,7 +135,10 @@ fn lost_invite_is_retransmitted_and_a_rejection_is_acked() {
     let mut p = Pair::new();
     let t0 = p.now;
     p.lose = 2;
-    let id = p.alice.send_request(p.now, invite(), Side::Bob, false).unwrap();
+    let id = p
+        .alice
+        .send_request(p.now, invite(), Side::Bob, false)
+        .unwrap();
     p.flush();
     assert!(p.bob_events.is_empty());
     p.step(); // 0.5 s: lost
@@ -149,24 +162,42 @@ fn lost_invite_is_retransmitted_and_a_rejection_is_acked() {
     p.drive();
     assert_eq!(p.alice.client_count(), 0);
     assert_eq!(p.bob.server_count(), 0);
-    assert!(p.alice_events.contains(&LayerEvent::ClientTerminated { id }));
-    assert!(!p.bob_events.iter().any(|e| matches!(e, LayerEvent::ServerFailed { .. })), "the ACK arrived");
+    assert!(p
+        .alice_events
+        .contains(&LayerEvent::ClientTerminated { id }));
+    assert!(
+        !p.bob_events
+            .iter()
+            .any(|e| matches!(e, LayerEvent::ServerFailed { .. })),
+        "the ACK arrived"
+    );
 }
 
 #[test]
 fn retransmitted_request_is_absorbed_and_answered_from_the_transaction() {
     let mut p = Pair::new();
     let options = request(&INVITE.replace("INVITE", "OPTIONS"));
-    p.alice.send_request(p.now, options, Side::Bob, false).unwrap();
+    p.alice
+        .send_request(p.now, options, Side::Bob, false)
+        .unwrap();
     p.flush();
     p.step(); // Alice retransmits at 0.5 s before Bob answers: Bob's user sees one request.
-    assert_eq!(p.bob_events.iter().filter(|e| matches!(e, LayerEvent::Request { .. })).count(), 1);
+    assert_eq!(
+        p.bob_events
+            .iter()
+            .filter(|e| matches!(e, LayerEvent::Request { .. }))
+            .count(),
+        1
+    );
     let (req, _) = p.bob_request();
     p.lose = 1; // the 200 is lost
     p.bob.send_response(p.now, answer(&req, 200)).unwrap();
     p.flush();
     p.step(); // Alice retransmits, Bob's transaction resends the 200
-    assert!(p.alice_events.iter().any(|e| matches!(e, LayerEvent::Response { response, .. } if response.status() == 200)));
+    assert!(p
+        .alice_events
+        .iter()
+        .any(|e| matches!(e, LayerEvent::Response { response, .. } if response.status() == 200)));
     p.drive();
     assert_eq!(p.alice.client_count() + p.bob.server_count(), 0);
 }
@@ -175,10 +206,16 @@ fn retransmitted_request_is_absorbed_and_answered_from_the_transaction() {
 fn unanswered_request_fails_with_timeout() {
     let mut p = Pair::new();
     p.lose = usize::MAX;
-    let id = p.alice.send_request(p.now, invite(), Side::Bob, false).unwrap();
+    let id = p
+        .alice
+        .send_request(p.now, invite(), Side::Bob, false)
+        .unwrap();
     p.flush();
     p.drive();
-    assert!(p.alice_events.contains(&LayerEvent::ClientFailed { id, reason: FailReason::Timeout }));
+    assert!(p.alice_events.contains(&LayerEvent::ClientFailed {
+        id,
+        reason: FailReason::Timeout
+    }));
     assert_eq!(p.alice.client_count(), 0);
 }
 
@@ -186,21 +223,32 @@ fn unanswered_request_fails_with_timeout() {
 fn cancel_finds_the_pending_invite_and_ack_for_2xx_reaches_the_user() {
     let mut p = Pair::new();
     let inv = invite();
-    p.alice.send_request(p.now, inv.clone(), Side::Bob, false).unwrap();
+    p.alice
+        .send_request(p.now, inv.clone(), Side::Bob, false)
+        .unwrap();
     p.flush();
     let cancel = inv.create_cancel().unwrap();
-    p.alice.send_request(p.now, cancel, Side::Bob, false).unwrap();
+    p.alice
+        .send_request(p.now, cancel, Side::Bob, false)
+        .unwrap();
     p.flush();
     let cancel_key = p
         .bob_events
         .iter()
         .find_map(|e| match e {
-            LayerEvent::Request { request, server: Some(k), .. } if request.method().as_str() == "CANCEL" => Some(k.clone()),
+            LayerEvent::Request {
+                request,
+                server: Some(k),
+                ..
+            } if request.method().as_str() == "CANCEL" => Some(k.clone()),
             _ => None,
         })
         .unwrap();
     assert!(p.bob.is_invite_pending(&cancel_key));
-    assert_eq!(p.bob.pending_invite(&cancel_key).unwrap().method().as_str(), "INVITE");
+    assert_eq!(
+        p.bob.pending_invite(&cancel_key).unwrap().method().as_str(),
+        "INVITE"
+    );
     // Bob answers the INVITE with 200 instead (the race): no longer pending.
     let (req, _) = p.bob_request();
     p.bob.send_response(p.now, answer(&req, 200)).unwrap();
@@ -212,9 +260,15 @@ fn cancel_finds_the_pending_invite_and_ack_for_2xx_reaches_the_user() {
         &INVITE
             .replace("INVITE", "ACK")
             .replace("z9hG4bKinv1", "z9hG4bKack1")
-            .replace("<sip:bob@example.com>\r\n", "<sip:bob@example.com>;tag=b1\r\n"),
+            .replace(
+                "<sip:bob@example.com>\r\n",
+                "<sip:bob@example.com>;tag=b1\r\n",
+            ),
     );
-    assert_eq!(p.alice.send_request(p.now, ack.clone(), Side::Bob, false), Err(LayerError::AckHasNoTransaction));
+    assert_eq!(
+        p.alice.send_request(p.now, ack.clone(), Side::Bob, false),
+        Err(LayerError::AckHasNoTransaction)
+    );
     p.alice.send_stateless(Side::Bob, ack.to_bytes());
     p.flush();
     assert!(p.bob_events.iter().any(|e| matches!(e, LayerEvent::Request { request, server: None, .. } if request.method().as_str() == "ACK")));
@@ -225,20 +279,35 @@ fn responses_without_a_transaction_are_stray() {
     let mut p = Pair::new();
     let r = answer(&invite(), 200);
     p.alice.handle_response(p.now, r, Side::Bob);
-    assert!(matches!(p.alice.poll_event(), Some(LayerEvent::StrayResponse { .. })));
-    assert_eq!(p.bob.send_response(p.now, answer(&invite(), 200)), Err(LayerError::NoTransaction));
+    assert!(matches!(
+        p.alice.poll_event(),
+        Some(LayerEvent::StrayResponse { .. })
+    ));
+    assert_eq!(
+        p.bob.send_response(p.now, answer(&invite(), 200)),
+        Err(LayerError::NoTransaction)
+    );
 }
 
 #[test]
 fn duplicate_branch_is_refused_and_cancelled_delivery_goes_quiet() {
     let mut p = Pair::new();
-    let id = p.alice.send_request(p.now, invite(), Side::Bob, false).unwrap();
-    assert!(matches!(p.alice.send_request(p.now, invite(), Side::Bob, false), Err(LayerError::DuplicateBranch(_))));
+    let id = p
+        .alice
+        .send_request(p.now, invite(), Side::Bob, false)
+        .unwrap();
+    assert!(matches!(
+        p.alice.send_request(p.now, invite(), Side::Bob, false),
+        Err(LayerError::DuplicateBranch(_))
+    ));
     assert!(p.alice.cancel_client(id));
     p.lose = usize::MAX;
     p.flush();
     p.drive();
-    assert!(!p.alice_events.iter().any(|e| matches!(e, LayerEvent::ClientFailed { .. })));
+    assert!(!p
+        .alice_events
+        .iter()
+        .any(|e| matches!(e, LayerEvent::ClientFailed { .. })));
     assert_eq!(p.alice.client_count(), 0);
 }
 
@@ -248,8 +317,13 @@ fn many_transactions_keep_their_own_schedules() {
     let t0 = Instant::now();
     for i in 0..100u32 {
         let mut r = invite();
-        r.headers_mut().set("Via", format!("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK{i}"));
-        layer.send_request(t0 + Duration::from_millis(u64::from(i)), r, i, false).unwrap();
+        r.headers_mut().set(
+            "Via",
+            format!("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK{i}"),
+        );
+        layer
+            .send_request(t0 + Duration::from_millis(u64::from(i)), r, i, false)
+            .unwrap();
     }
     let mut sends = 0;
     while let Some(next) = layer.poll_timeout() {

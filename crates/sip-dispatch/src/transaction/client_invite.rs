@@ -150,7 +150,10 @@ impl ClientInviteTransaction {
 
     /// The transport could not send the request (§17.1.4).
     pub fn handle_transport_error(&mut self, _now: Instant) {
-        if matches!(self.state, ClientInviteState::Calling | ClientInviteState::Proceeding) {
+        if matches!(
+            self.state,
+            ClientInviteState::Calling | ClientInviteState::Proceeding
+        ) {
             self.terminate(ClientEvent::TransportError);
         }
     }

@@ -124,7 +124,10 @@ impl ClientNonInviteTransaction {
 
     /// The transport could not send the request (§17.1.4).
     pub fn handle_transport_error(&mut self, _now: Instant) {
-        if matches!(self.state, ClientNonInviteState::Trying | ClientNonInviteState::Proceeding) {
+        if matches!(
+            self.state,
+            ClientNonInviteState::Trying | ClientNonInviteState::Proceeding
+        ) {
             self.out.event(ClientEvent::TransportError);
             self.terminate();
         }

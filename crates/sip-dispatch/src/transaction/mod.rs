@@ -41,6 +41,7 @@ use sip_packet::{Method, Request, Response};
 /// What a client transaction tells its user.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
 pub enum ClientEvent {
     /// A response the user must see (retransmissions the transaction absorbs never show up).
     Response(Response),
@@ -55,6 +56,7 @@ pub enum ClientEvent {
 /// What a server transaction tells its user.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // rare events; boxing the ACK would cost more than it saves
 pub enum ServerEvent {
     /// The ACK for a 2xx (RFC 6026): it belongs to the dialog, not to the transaction.
     Ack(Request),
@@ -96,7 +98,9 @@ impl ClientTransaction {
         if request.method() == &Method::Invite {
             Self::Invite(ClientInviteTransaction::new(now, request, reliable, config))
         } else {
-            Self::NonInvite(ClientNonInviteTransaction::new(now, request, reliable, config))
+            Self::NonInvite(ClientNonInviteTransaction::new(
+                now, request, reliable, config,
+            ))
         }
     }
 
@@ -184,7 +188,9 @@ impl ServerTransaction {
         if request.method() == &Method::Invite {
             Self::Invite(ServerInviteTransaction::new(now, request, reliable, config))
         } else {
-            Self::NonInvite(ServerNonInviteTransaction::new(now, request, reliable, config))
+            Self::NonInvite(ServerNonInviteTransaction::new(
+                now, request, reliable, config,
+            ))
         }
     }
 
@@ -205,7 +211,11 @@ impl ServerTransaction {
     }
 
     /// The user's response.
-    pub fn send_response(&mut self, now: Instant, response: Response) -> Result<(), TransactionError> {
+    pub fn send_response(
+        &mut self,
+        now: Instant,
+        response: Response,
+    ) -> Result<(), TransactionError> {
         match self {
             Self::Invite(t) => t.send_response(now, response),
             Self::NonInvite(t) => t.send_response(now, response),

@@ -97,7 +97,11 @@ impl ServerInviteTransaction {
 
     /// The user's response to the INVITE. A 2xx is sent once: retransmitting it until the ACK
     /// is the user's job (§13.3.1.4), resending it through here is allowed in Accepted.
-    pub fn send_response(&mut self, now: Instant, response: Response) -> Result<(), TransactionError> {
+    pub fn send_response(
+        &mut self,
+        now: Instant,
+        response: Response,
+    ) -> Result<(), TransactionError> {
         use ServerInviteState::*;
         let status = response.status();
         match (self.state, status) {

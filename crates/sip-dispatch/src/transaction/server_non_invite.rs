@@ -66,7 +66,10 @@ impl ServerNonInviteTransaction {
 
     /// A retransmission of the request arrived.
     pub fn handle_request(&mut self, _now: Instant, _request: Request) {
-        if matches!(self.state, ServerNonInviteState::Proceeding | ServerNonInviteState::Completed) {
+        if matches!(
+            self.state,
+            ServerNonInviteState::Proceeding | ServerNonInviteState::Completed
+        ) {
             if let Some(r) = &self.last_response {
                 self.out.send(r.clone());
             }
@@ -74,7 +77,11 @@ impl ServerNonInviteTransaction {
     }
 
     /// The user's response.
-    pub fn send_response(&mut self, now: Instant, response: Response) -> Result<(), TransactionError> {
+    pub fn send_response(
+        &mut self,
+        now: Instant,
+        response: Response,
+    ) -> Result<(), TransactionError> {
         use ServerNonInviteState::*;
         let status = response.status();
         match (self.state, status) {

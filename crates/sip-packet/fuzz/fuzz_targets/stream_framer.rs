@@ -3,8 +3,7 @@
 //!
 //! Checked: every frame is taken from the front of what was fed (a message frame is exactly
 //! those bytes), nothing is made up or lost (frames + pending = bytes fed), and the split does
-//! not change the messages, the keep-alive bytes or the error (and so neither what is left
-//! pending: frames + pending = bytes fed).
+//! not change the messages, the keep-alive bytes or the error.
 //!
 //! Keep-alives are compared by the bytes they took, not frame by frame: a CRLFCRLF ping split
 //! between two reads is seen as two CRLF pongs, since a framer cannot tell a lone pong from the

@@ -133,11 +133,14 @@ fn no_panic_on_any_prefix_of_a_valid_message() {
 // byte 4 was sliced as a str there, and panicked.
 #[test]
 fn utf8_across_byte_four_of_a_version_is_an_error_not_a_panic() {
-    let version = MINIMAL.replacen("SIP/2.0\r\n", "SIz\u{217}G4bKP/2.0\r\n", 1);
+    let version = with("", "").replacen("SIP/2.0\r\n", "SIz\u{217}G4bKP/2.0\r\n", 1);
     assert!(matches!(
         parse(&version).unwrap_err().kind(),
         ParseErrorKind::StartLine(_)
     ));
-    let status = MINIMAL.replacen("OPTIONS sip:b@example.com SIP/2.0", "SIP\u{217} 200 OK", 1);
-    assert!(parse(&format!("{status}\r\n")).is_err());
+    let status = with("", "").replacen("OPTIONS sip:b@example.com SIP/2.0", "SIP\u{217} 200 OK", 1);
+    assert!(matches!(
+        parse(&status).unwrap_err().kind(),
+        ParseErrorKind::Method(_)
+    ));
 }

@@ -287,28 +287,28 @@ async fn connect_failures_name_the_peer() {
 
 #[tokio::test]
 async fn idle_connections_close_and_traffic_keeps_them_open() {
-    let idle = Duration::from_millis(200);
+    let idle = Duration::from_millis(300);
     let (b, _from_b) = bind(config(Protocol::Tcp, false).idle_timeout(idle)).await;
     let mut client = TcpStream::connect(b.local_addr()).await.unwrap();
-    // Pings every 80 ms for 400 ms: never idle for 200 ms.
-    for _ in 0..5 {
+    // A ping every 50 ms for 400 ms: never idle for 300 ms, though open longer.
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
         client.write_all(b"\r\n\r\n").await.unwrap();
         let mut pong = [0u8; 2];
         tokio::time::timeout(PATIENCE, client.read_exact(&mut pong))
             .await
             .unwrap()
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(80)).await;
     }
     assert_eq!(b.connection_count(), 1);
+    // The pong just read was the last traffic.
     let quiet_since = tokio::time::Instant::now();
     assert!(read_to_close(&mut client).await.is_empty());
     let waited = quiet_since.elapsed();
     assert!(
-        waited >= idle - Duration::from_millis(90),
+        waited >= idle - Duration::from_millis(20),
         "closed after {waited:?}"
     );
-    assert!(waited < idle * 5, "closed only after {waited:?}");
     assert_eq!(b.connection_count(), 0);
 }
 
