@@ -16,9 +16,18 @@ pub(crate) struct Peer {
     pub(crate) package: &'static str,
 }
 
-/// What `cargo xtask test` needs. The interop suite adds SIPp (`sip-tester`), the Perl
-/// Net::SIP (`libnet-sip-perl`) and tshark as it grows.
-pub(crate) const TEST_PEERS: &[Peer] = &[];
+/// SIPp, the SIP traffic generator: the first peer of the interop suite.
+pub(crate) const SIPP: Peer = Peer {
+    program: "sipp",
+    package: "sip-tester",
+};
+
+/// What the interop suite talks to. The Perl Net::SIP (`libnet-sip-perl`) and tshark join
+/// as their scenarios arrive.
+pub(crate) const INTEROP_PEERS: &[Peer] = &[SIPP];
+
+/// What `cargo xtask test` needs: everything the interop suite needs.
+pub(crate) const TEST_PEERS: &[Peer] = INTEROP_PEERS;
 
 fn present(p: &Peer) -> bool {
     Command::new("sh")

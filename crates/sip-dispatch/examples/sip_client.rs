@@ -8,7 +8,7 @@
 //!
 //! Every response is printed on stdout as `METHOD <- STATUS REASON`. The exit status is 0
 //! when the final status of the request is `--expect` (and, after a 2xx to an INVITE, the
-//! BYE got a 2xx), 1 otherwise, with the reason on stderr.
+//! BYE got a 2xx), 1 otherwise, with the reason on stderr; after `--linger` milliseconds.
 //!
 //! ```text
 //! cargo run -p sip-dispatch --example sip_client -- --to udp:127.0.0.1:5060 --method INVITE
@@ -53,6 +53,11 @@ struct Args {
     /// Gives up after this many seconds in all.
     #[arg(long, default_value_t = 20)]
     timeout: u64,
+    /// Before exiting, keeps the dispatcher (and its TCP connections) up this many
+    /// milliseconds. SIPp fails a call whose connection closes before the call ends, and its
+    /// `uas` scenario ends 4 s after the 200 to the BYE.
+    #[arg(long, default_value_t = 0)]
+    linger: u64,
 }
 
 fn parse_method(s: &str) -> Result<Method, String> {
@@ -130,6 +135,9 @@ async fn run(args: &Args) -> Result<()> {
             check(&resp, "OPTIONS", args.expect)
         }
     };
+    if args.linger > 0 {
+        tokio::time::sleep(Duration::from_millis(args.linger)).await;
+    }
     dispatcher.shutdown();
     result
 }

@@ -483,11 +483,31 @@ impl Driver {
                     protocol,
                     inbound.connection,
                 );
-                if let Err(e) =
-                    self.layer
-                        .handle_request(now(), request, Route { leg, dest }, reliable)
+                if !self.do_retransmits {
+                    // Stateless (a stateless proxy): no server transaction absorbs
+                    // retransmissions; each goes to the receiver, to be forwarded again.
+                    self.deliver_to_receiver(Message::Request(request), leg, inbound.source);
+                    return;
+                }
+                let overload_answer = (request.method() != &Method::Ack).then(|| {
+                    let mut busy = Response::from_request(&request, 503, None);
+                    busy.headers_mut().add("Retry-After", "5");
+                    busy
+                });
+                let route = Route { leg, dest };
+                match self
+                    .layer
+                    .handle_request(now(), request, route.clone(), reliable)
                 {
-                    tracing::info!(%e, from = %inbound.source, "request dropped");
+                    Ok(()) => {}
+                    Err(LayerError::Overloaded(n)) => {
+                        // RFC 3261 §21.5.4: 503 with Retry-After, sent without a transaction.
+                        tracing::warn!(transactions = n, from = %inbound.source, "overloaded; 503");
+                        if let Some(busy) = overload_answer {
+                            self.layer.send_stateless(route, busy.to_bytes());
+                        }
+                    }
+                    Err(e) => tracing::info!(%e, from = %inbound.source, "request dropped"),
                 }
             }
         }
@@ -567,6 +587,14 @@ impl Driver {
             } => {
                 let from = route.dest.addr;
                 let method = request.method().clone();
+                if method == Method::Invite && server.is_some() {
+                    // RFC 3261 §17.2.1: a 100 at once, so that the client stops retransmitting
+                    // whatever the user takes to answer.
+                    let trying = Response::from_request(&request, 100, None);
+                    if let Err(e) = self.layer.send_response(now(), trying) {
+                        tracing::debug!(%e, "100 Trying not sent");
+                    }
+                }
                 let handled =
                     self.deliver_to_receiver(Message::Request(request.clone()), route.leg, from);
                 if !handled && server.is_some() {

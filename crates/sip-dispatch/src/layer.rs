@@ -7,7 +7,7 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Instant;
 
 use bytes::Bytes;
-use sip_packet::{Message, Method, ParseError, Request, Response};
+use sip_packet::{Method, ParseError, Request, Response};
 
 use crate::transaction::{
     ClientEvent, ClientKey, ClientTransaction, ServerEvent, ServerKey, ServerTransaction,
@@ -123,6 +123,9 @@ pub enum LayerError {
     /// A response for which no server transaction exists.
     #[error("no server transaction for this response")]
     NoTransaction,
+    /// A new request while the most server transactions allowed run already.
+    #[error("{0} server transactions run already")]
+    Overloaded(usize),
     /// The server transaction refused the response.
     #[error(transparent)]
     Transaction(#[from] TransactionError),
@@ -176,9 +179,22 @@ pub struct TransactionLayer<R> {
     deadlines: BinaryHeap<Reverse<(Instant, Slot)>>,
     transmits: VecDeque<Transmit<R>>,
     events: VecDeque<LayerEvent<R>>,
+    max_server_transactions: usize,
 }
 
 impl<R: Clone> TransactionLayer<R> {
+    /// The default of [`with_max_server_transactions`](Self::with_max_server_transactions).
+    pub const DEFAULT_MAX_SERVER_TRANSACTIONS: usize = 100_000;
+
+    /// The most server transactions at once: what a flood of distinct requests can make the
+    /// layer hold (each lives up to 64·T1). Past it, new requests are refused with
+    /// [`LayerError::Overloaded`].
+    #[must_use]
+    pub fn with_max_server_transactions(mut self, max: usize) -> Self {
+        self.max_server_transactions = max;
+        self
+    }
+
     /// An empty layer with these timers.
     pub fn new(config: TimerConfig) -> Self {
         Self {
@@ -191,6 +207,7 @@ impl<R: Clone> TransactionLayer<R> {
             deadlines: BinaryHeap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            max_server_transactions: Self::DEFAULT_MAX_SERVER_TRANSACTIONS,
         }
     }
 
@@ -220,14 +237,10 @@ impl<R: Clone> TransactionLayer<R> {
         if request.method() == &Method::Ack {
             return Err(LayerError::AckHasNoTransaction);
         }
-        let msg = Message::Request(request);
-        let key = ClientKey::from_message(&msg)?;
+        let key = ClientKey::from_headers(request.headers())?;
         if self.client_index.contains_key(&key) {
             return Err(LayerError::DuplicateBranch(key.branch().to_owned()));
         }
-        let Message::Request(request) = msg else {
-            unreachable!("built from a request just above")
-        };
         let id = self.next();
         let tx = ClientTransaction::new(now, request, reliable, self.config);
         self.client_index.insert(key.clone(), id);
@@ -248,13 +261,9 @@ impl<R: Clone> TransactionLayer<R> {
 
     /// A response arrived from `route`.
     pub fn handle_response(&mut self, now: Instant, response: Response, route: R) {
-        let msg = Message::Response(response);
-        let id = ClientKey::from_message(&msg)
+        let id = ClientKey::from_headers(response.headers())
             .ok()
             .and_then(|k| self.client_index.get(&k).copied());
-        let Message::Response(response) = msg else {
-            unreachable!("built from a response just above")
-        };
         match id.and_then(|id| self.clients.get_mut(&id).map(|e| (id, e))) {
             Some((id, entry)) => {
                 entry.tx.handle_response(now, response);
@@ -275,20 +284,10 @@ impl<R: Clone> TransactionLayer<R> {
         route: R,
         reliable: bool,
     ) -> Result<(), LayerError> {
-        let msg = Message::Request(request);
-        let key = ServerKey::from_message(&msg)?;
-        let Message::Request(request) = msg else {
-            unreachable!("built from a request just above")
-        };
+        let key = ServerKey::from_headers(request.headers())?;
         let is_ack = request.method() == &Method::Ack;
         if let Some(&id) = self.server_index.get(&key) {
             if let Some(entry) = self.servers.get_mut(&id) {
-                if is_ack {
-                    // The route of the ACK is where the user's answer to it would go.
-                    if let ServerTransaction::Invite(_) = entry.tx {
-                        entry.route = route;
-                    }
-                }
                 entry.tx.handle_request(now, request);
                 self.drain_server(id);
                 return Ok(());
@@ -301,6 +300,9 @@ impl<R: Clone> TransactionLayer<R> {
                 server: None,
             });
             return Ok(());
+        }
+        if self.servers.len() >= self.max_server_transactions {
+            return Err(LayerError::Overloaded(self.max_server_transactions));
         }
         let id = self.next();
         let tx = ServerTransaction::new(now, request.clone(), reliable, self.config);
@@ -324,11 +326,7 @@ impl<R: Clone> TransactionLayer<R> {
     /// The user's response to a request; it goes out through the request's server
     /// transaction, along the route the request came by.
     pub fn send_response(&mut self, now: Instant, response: Response) -> Result<(), LayerError> {
-        let msg = Message::Response(response);
-        let key = ServerKey::from_message(&msg)?;
-        let Message::Response(response) = msg else {
-            unreachable!("built from a response just above")
-        };
+        let key = ServerKey::from_headers(response.headers())?;
         let id = *self
             .server_index
             .get(&key)

@@ -369,6 +369,11 @@ async fn cancel_gets_the_invite_a_487_and_the_487_is_acked() {
             let _ = events_tx.send(e);
         }),
     );
+    let trying = events.recv().await.unwrap();
+    assert!(
+        matches!(trying, DeliveryEvent::Response(ref r) if r.status() == 100),
+        "the dispatcher sends 100 at once: {trying:?}"
+    );
     let first = events.recv().await.unwrap();
     assert!(
         matches!(first, DeliveryEvent::Response(ref r) if r.status() == 180),
@@ -442,4 +447,38 @@ async fn protocol_of_the_leg_decides_which_leg_sends() {
     assert_eq!(resp.status(), 200);
     let via = seen.lock().unwrap()[0].headers().top_via().unwrap();
     assert_eq!(via.transport().as_str(), "TCP");
+}
+
+#[tokio::test]
+async fn stateless_mode_passes_every_retransmission_to_the_receiver() {
+    let proxy = Dispatcher::new(
+        vec![LegConfig::new("udp:127.0.0.1:0".parse().unwrap())],
+        config().do_retransmits(false),
+    )
+    .await
+    .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    proxy.set_receiver(Arc::new(move |m: &Message, _: &Leg, _: SocketAddr| {
+        let _ = tx.send(m.clone());
+        true
+    }));
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let raw = format!(
+        "OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP {};branch=z9hG4bKsame\r\n\
+         From: <sip:a@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: st1\r\n\
+         CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+        sock.local_addr().unwrap()
+    );
+    for _ in 0..2 {
+        sock.send_to(raw.as_bytes(), proxy.legs()[0].local_addr())
+            .await
+            .unwrap();
+    }
+    for _ in 0..2 {
+        let m = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.headers().top_via().unwrap().branch(), Some("z9hG4bKsame"));
+    }
 }

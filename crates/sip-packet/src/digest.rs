@@ -152,12 +152,7 @@ impl DigestChallenge {
         }
         let realm = v.get("realm").ok_or(DigestError::MissingParam("realm"))?;
         let nonce = v.get("nonce").ok_or(DigestError::MissingParam("nonce"))?;
-        let algorithm = match v.get("algorithm") {
-            Some(a) => {
-                Algorithm::parse(&a).ok_or_else(|| DigestError::UnsupportedAlgorithm(a.into_owned()))?
-            }
-            None => Algorithm::Md5,
-        };
+        let algorithm = algorithm_of(v)?;
         let qop = match v.get("qop") {
             Some(q) => {
                 let list: Vec<Qop> = q.split(',').filter_map(Qop::parse).collect();
@@ -308,12 +303,7 @@ impl DigestCredentials {
                 .map(|s| s.into_owned())
                 .ok_or(DigestError::MissingParam(n))
         };
-        let algorithm = match v.get("algorithm") {
-            Some(a) => {
-                Algorithm::parse(&a).ok_or_else(|| DigestError::UnsupportedAlgorithm(a.into_owned()))?
-            }
-            None => Algorithm::Md5,
-        };
+        let algorithm = algorithm_of(v)?;
         let qop = match v.get("qop") {
             Some(q) => {
                 let qop = Qop::parse(&q).ok_or_else(|| DigestError::UnsupportedQop(q.into_owned()))?;
@@ -374,6 +364,14 @@ pub fn verify(
         Ok(c)
     } else {
         Err(DigestError::Mismatch)
+    }
+}
+
+/// The `algorithm` parameter; MD5 when absent (RFC 2617 §3.2.1).
+fn algorithm_of(v: &AuthValue) -> Result<Algorithm, DigestError> {
+    match v.get("algorithm") {
+        Some(a) => Algorithm::parse(&a).ok_or_else(|| DigestError::UnsupportedAlgorithm(a.into_owned())),
+        None => Ok(Algorithm::Md5),
     }
 }
 

@@ -207,23 +207,21 @@ impl Request {
 
     /// See [`Message::to_bytes`].
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(estimate(&self.headers, &self.body));
-        out.put_slice(self.method.as_str().as_bytes());
-        out.put_u8(b' ');
-        write_display(&mut out, &self.uri);
-        out.put_slice(b" SIP/2.0\r\n");
-        write_head_and_body(&mut out, &self.headers, &self.body, false);
-        out.freeze()
+        self.print(false)
     }
 
     /// See [`Message::to_canonical`].
     pub fn to_canonical(&self) -> Bytes {
+        self.print(true)
+    }
+
+    fn print(&self, canonical: bool) -> Bytes {
         let mut out = BytesMut::with_capacity(estimate(&self.headers, &self.body));
         out.put_slice(self.method.as_str().as_bytes());
         out.put_u8(b' ');
         write_display(&mut out, &self.uri);
         out.put_slice(b" SIP/2.0\r\n");
-        write_head_and_body(&mut out, &self.headers, &self.body, true);
+        write_head_and_body(&mut out, &self.headers, &self.body, canonical);
         out.freeze()
     }
 }

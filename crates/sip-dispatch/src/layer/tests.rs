@@ -337,3 +337,22 @@ fn many_transactions_keep_their_own_schedules() {
     assert_eq!(sends, 700);
     assert_eq!(layer.client_count(), 0);
 }
+
+#[test]
+fn a_flood_of_new_requests_is_refused_past_the_cap() {
+    let mut layer: TransactionLayer<u8> =
+        TransactionLayer::new(TimerConfig::default()).with_max_server_transactions(3);
+    let now = Instant::now();
+    for i in 0..3 {
+        let r = request(&INVITE.replace("z9hG4bKinv1", &format!("z9hG4bKflood{i}")));
+        layer.handle_request(now, r, 0, false).unwrap();
+    }
+    let r = request(&INVITE.replace("z9hG4bKinv1", "z9hG4bKflood9"));
+    assert_eq!(
+        layer.handle_request(now, r, 0, false),
+        Err(LayerError::Overloaded(3))
+    );
+    // Retransmissions of running transactions are still absorbed.
+    let again = request(&INVITE.replace("z9hG4bKinv1", "z9hG4bKflood0"));
+    assert_eq!(layer.handle_request(now, again, 0, false), Ok(()));
+}

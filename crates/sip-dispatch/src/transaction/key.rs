@@ -1,7 +1,7 @@
 //! Matching messages to transactions (RFC 3261 §17.1.3, §17.2.3).
 
 use bytestring::ByteString;
-use sip_packet::{Message, Method, ParseError};
+use sip_packet::{Headers, Method, ParseError};
 
 /// What a response is matched to its client transaction by: the branch of the top Via (ours)
 /// and the CSeq method (a CANCEL has the branch of the INVITE it cancels), §17.1.3.
@@ -12,13 +12,13 @@ pub struct ClientKey {
 }
 
 impl ClientKey {
-    /// The key of a request we send or of a response to it.
-    pub fn from_message(msg: &Message) -> Result<Self, ParseError> {
-        let via = msg.headers().top_via()?;
+    /// The key of a request we send or of a response to it, from its headers.
+    pub fn from_headers(headers: &Headers) -> Result<Self, ParseError> {
+        let via = headers.top_via()?;
         let branch = via.branch_shared().unwrap_or_default();
         Ok(Self {
             branch,
-            method: msg.headers().cseq()?.method().clone(),
+            method: headers.cseq()?.method().clone(),
         })
     }
 
@@ -63,9 +63,8 @@ pub enum ServerKey {
 }
 
 impl ServerKey {
-    /// The key of a request that arrived or of a response to it.
-    pub fn from_message(msg: &Message) -> Result<Self, ParseError> {
-        let h = msg.headers();
+    /// The key of a request that arrived or of a response to it, from its headers.
+    pub fn from_headers(h: &Headers) -> Result<Self, ParseError> {
         let via = h.top_via()?;
         let cseq = h.cseq()?;
         let mut method = cseq.method().clone();
