@@ -1,10 +1,548 @@
-//! The interop suite: real peers that nobody here wrote, talking to our binaries over
-//! loopback. Scenarios arrive with the transport, endpoint and proxy layers.
+//! The interop suite: real peers that nobody here wrote, talking to our programs over
+//! loopback.
+//!
+//! Our side is the two examples of `sip-dispatch` (`sip_client`, `sip_responder`); the peer
+//! is SIPp, playing the scenarios in `interop/sipp/` or its built-in ones. Each scenario runs
+//! on loopback ports of its own, every process under a deadline, and leaves its logs (our
+//! programs' output with `RUST_LOG` tracing, SIPp's error, message and screen logs) in
+//! `target/interop/<scenario>/`. A scenario passes when every process in it exits 0 and the
+//! checks of the scenario hold.
+//!
+//! Two environment variables help chase a flaky scenario: `NETSIP_INTEROP_ONLY=a,b` runs the
+//! scenarios whose names contain `a` or `b`, `NETSIP_INTEROP_REPEAT=N` runs each N times.
 
-use anyhow::Result;
+mod child;
+mod endpoint;
+mod ports;
+mod registrar;
+mod sipp;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use child::{tail, Ended, Running};
+use ports::Ports;
+use sipp::Script;
+
+/// The wall-clock guard of one scenario: SIPp gives up at 20 s (`-timeout 20s`) and our
+/// programs at 20 to 25 s, so this is only reached when one of them hangs.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(40);
+
+/// How long a server may take to bind its port.
+const STARTUP_LIMIT: Duration = Duration::from_secs(10);
+
+/// The tracing our programs write to their stderr, unless `RUST_LOG` says otherwise.
+const DEFAULT_LOG: &str = "info,sip_dispatch=trace,sip_transport=debug";
+
+/// One scenario: who plays which side.
+struct Scenario {
+    name: &'static str,
+    kind: Kind,
+}
+
+enum Kind {
+    /// Our `sip_client` sends `method` to a SIPp server playing `script`.
+    ClientToSipp {
+        tcp: bool,
+        script: Script,
+        method: &'static str,
+        /// `sip_client --linger`: SIPp fails a call whose TCP connection closes before the
+        /// call ends (the `uas` scenario ends 4 s after the 200 to the BYE).
+        linger_ms: u64,
+    },
+    /// A SIPp client playing `script` sends to our `sip_responder`.
+    SippToResponder {
+        tcp: bool,
+        script: Script,
+        sipp_args: &'static [&'static str],
+        responder_args: &'static [&'static str],
+        /// How many requests of each method must reach the responder's receiver.
+        received: &'static [(&'static str, usize)],
+    },
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "options-udp",
+        kind: Kind::ClientToSipp {
+            tcp: false,
+            script: Script::File("uas_options.xml"),
+            method: "OPTIONS",
+            linger_ms: 0,
+        },
+    },
+    Scenario {
+        name: "options-tcp",
+        kind: Kind::ClientToSipp {
+            tcp: true,
+            script: Script::File("uas_options.xml"),
+            method: "OPTIONS",
+            linger_ms: 0,
+        },
+    },
+    Scenario {
+        name: "invite-ack-bye-udp",
+        kind: Kind::ClientToSipp {
+            tcp: false,
+            script: Script::Builtin("uas"),
+            method: "INVITE",
+            linger_ms: 0,
+        },
+    },
+    Scenario {
+        name: "invite-ack-bye-tcp",
+        kind: Kind::ClientToSipp {
+            tcp: true,
+            script: Script::Builtin("uas"),
+            method: "INVITE",
+            linger_ms: 4500,
+        },
+    },
+    Scenario {
+        name: "invite-486-retrans-udp",
+        kind: Kind::SippToResponder {
+            tcp: false,
+            script: Script::File("uac_invite_486_retrans.xml"),
+            // Without -nr SIPp drops a message identical to the last one it received as a
+            // duplicate: the Timer G retransmission would never match. See the scenario.
+            sipp_args: &["-nr"],
+            // The linger keeps the server transaction alive through SIPp's 1.5 s check that
+            // the ACK stopped the retransmissions.
+            responder_args: &[
+                "--invite-status",
+                "486",
+                "--requests",
+                "1",
+                "--linger",
+                "3000",
+            ],
+            // The retransmitted INVITE is the transaction's business, not the receiver's
+            // (RFC 3261 §17.2.1).
+            received: &[("INVITE", 1)],
+        },
+    },
+];
+
+/// Where our programs are.
+struct Programs {
+    client: PathBuf,
+    responder: PathBuf,
+}
+
+/// What a scenario came to.
+struct Outcome {
+    name: String,
+    peers: String,
+    passed: bool,
+    took: Duration,
+}
 
 /// Runs every interop scenario and prints a summary; fails if any fails.
 pub(crate) fn run() -> Result<()> {
-    println!("interop: no scenarios yet (they arrive with sip-transport and sip-endpoint)");
+    let started = Instant::now();
+    let (selected, repeat) = selection()?;
+    crate::peers::ensure(crate::peers::INTEROP_PEERS)?;
+    crate::run(crate::cargo().args(["build", "-p", "sip-dispatch", "--examples"]))?;
+    let target = target_dir()?;
+    let examples = target.join("debug").join("examples");
+    let programs = Programs {
+        client: examples.join("sip_client"),
+        responder: examples.join("sip_responder"),
+    };
+    for p in [&programs.client, &programs.responder] {
+        if !p.is_file() {
+            bail!("{} is missing after the build", p.display());
+        }
+    }
+    let out = target.join("interop");
+    if out.exists() {
+        std::fs::remove_dir_all(&out).with_context(|| format!("cannot clear {}", out.display()))?;
+    }
+    println!(
+        "interop: {} scenarios{}, logs in {}",
+        selected.len(),
+        if repeat > 1 {
+            format!(" x {repeat}")
+        } else {
+            String::new()
+        },
+        out.display()
+    );
+
+    let mut outcomes = Vec::new();
+    for (s, round) in selected
+        .iter()
+        .flat_map(|s| (1..=repeat).map(move |r| (*s, r)))
+    {
+        let name = if repeat > 1 {
+            format!("{}#{round}", s.name)
+        } else {
+            s.name.to_owned()
+        };
+        let dir = out.join(name.replace('#', "-"));
+        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+        let t0 = Instant::now();
+        let report = run_scenario(s, &programs, &dir);
+        let took = t0.elapsed();
+        let passed = match &report {
+            Ok(r) => r.problems.is_empty(),
+            Err(_) => false,
+        };
+        match report {
+            Ok(r) if r.problems.is_empty() => println!("PASS {name}"),
+            Ok(r) => {
+                println!("FAIL {name}: {}", r.problems.join("; "));
+                print!("{}", r.details);
+                println!("    logs: {}", dir.display());
+            }
+            Err(e) => println!("FAIL {name}: {e:#}"),
+        }
+        outcomes.push(Outcome {
+            name,
+            peers: describe(s),
+            passed,
+            took,
+        });
+    }
+
+    outcomes.extend(endpoint::run(&out, &target)?);
+    outcomes.extend(registrar::run(&out)?);
+    summary(&outcomes, started.elapsed());
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    if failed > 0 {
+        bail!(
+            "{failed} of {} interop scenarios failed (logs in {})",
+            outcomes.len(),
+            out.display()
+        );
+    }
     Ok(())
+}
+
+/// The scenarios `NETSIP_INTEROP_ONLY` selects (all without it) and `NETSIP_INTEROP_REPEAT`.
+fn selection() -> Result<(Vec<&'static Scenario>, usize)> {
+    let only = std::env::var("NETSIP_INTEROP_ONLY").unwrap_or_default();
+    let wanted: Vec<&str> = only
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let selected: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|s| wanted.is_empty() || wanted.iter().any(|w| s.name.contains(w)))
+        .collect();
+    if selected.is_empty() {
+        bail!(
+            "NETSIP_INTEROP_ONLY={only:?} selects no scenario; there are: {}",
+            SCENARIOS
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let repeat = match std::env::var("NETSIP_INTEROP_REPEAT") {
+        Ok(n) => n
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .with_context(|| format!("NETSIP_INTEROP_REPEAT={n:?} is not a positive number"))?,
+        Err(_) => 1,
+    };
+    Ok((selected, repeat))
+}
+
+fn describe(s: &Scenario) -> String {
+    match &s.kind {
+        Kind::ClientToSipp {
+            tcp,
+            script,
+            method,
+            ..
+        } => format!(
+            "sip_client {method} -> sipp {} ({})",
+            script.describe(),
+            proto(*tcp)
+        ),
+        Kind::SippToResponder { tcp, script, .. } => format!(
+            "sipp {} -> sip_responder ({})",
+            script.describe(),
+            proto(*tcp)
+        ),
+    }
+}
+
+fn summary(outcomes: &[Outcome], took: Duration) {
+    let name_w = outcomes
+        .iter()
+        .map(|o| o.name.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let peers_w = outcomes
+        .iter()
+        .map(|o| o.peers.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    println!();
+    println!(
+        "{:<name_w$}  {:<peers_w$}  result  time",
+        "scenario", "peers"
+    );
+    println!("{}", "-".repeat(name_w + peers_w + 16));
+    for o in outcomes {
+        println!(
+            "{:<name_w$}  {:<peers_w$}  {:<6}  {:>6.2}s",
+            o.name,
+            o.peers,
+            if o.passed { "PASS" } else { "FAIL" },
+            o.took.as_secs_f64()
+        );
+    }
+    let passed = outcomes.iter().filter(|o| o.passed).count();
+    println!(
+        "{passed} passed, {} failed, in {:.1}s",
+        outcomes.len() - passed,
+        took.as_secs_f64()
+    );
+}
+
+/// What went wrong (empty when the scenario passed) and the evidence.
+struct Report {
+    problems: Vec<String>,
+    details: String,
+}
+
+fn run_scenario(s: &Scenario, programs: &Programs, dir: &Path) -> Result<Report> {
+    let deadline = Instant::now() + SCENARIO_LIMIT;
+    let mut ports = Ports::default();
+    match s.kind {
+        Kind::ClientToSipp {
+            tcp,
+            script,
+            method,
+            linger_ms,
+        } => {
+            let port = ports.free()?;
+            let cmd = sipp::command(script, tcp, port, None, &mut ports, dir, &[])?;
+            let mut server = Running::spawn("sipp", cmd, dir)?;
+            if let Err(e) = ports::wait_bound(&mut server, port, tcp, STARTUP_LIMIT) {
+                let mut r = Report::new();
+                r.problems.push(format!("{e:#}"));
+                r.add_sipp_evidence(&server, dir);
+                return Ok(r);
+            }
+            let mut cmd = our(&programs.client);
+            cmd.args(["--to", &format!("{}:127.0.0.1:{port}", proto(tcp))])
+                .args(["--method", method, "--expect", "200", "--timeout", "20"])
+                .args(["--linger", &linger_ms.to_string()]);
+            let mut client = Running::spawn("sip_client", cmd, dir)?;
+            let client_end = client.wait(deadline);
+            let server_end = server.wait(deadline);
+            let mut r = Report::new();
+            r.check_ours(&client, client_end);
+            r.check_sipp(server_end);
+            if method == "INVITE" {
+                r.check_ack_before_bye(dir);
+            }
+            if !r.problems.is_empty() {
+                r.add_sipp_evidence(&server, dir);
+                r.add_our_evidence(&client);
+            }
+            Ok(r)
+        }
+        Kind::SippToResponder {
+            tcp,
+            script,
+            sipp_args,
+            responder_args,
+            received,
+        } => {
+            let port = ports.free()?;
+            let mut cmd = our(&programs.responder);
+            cmd.args(["--listen", &format!("{}:127.0.0.1:{port}", proto(tcp))])
+                .args(["--timeout", "25"])
+                .args(responder_args);
+            let mut server = Running::spawn("sip_responder", cmd, dir)?;
+            if let Err(e) = ports::wait_bound(&mut server, port, tcp, STARTUP_LIMIT) {
+                let mut r = Report::new();
+                r.problems.push(format!("{e:#}"));
+                r.add_our_evidence(&server);
+                return Ok(r);
+            }
+            let sipp_port = ports.free()?;
+            let cmd = sipp::command(
+                script,
+                tcp,
+                sipp_port,
+                Some(port),
+                &mut ports,
+                dir,
+                sipp_args,
+            )?;
+            let mut client = Running::spawn("sipp", cmd, dir)?;
+            let client_end = client.wait(deadline);
+            let server_end = server.wait(deadline);
+            let mut r = Report::new();
+            r.check_sipp(client_end);
+            r.check_ours(&server, server_end);
+            r.check_received(&server, received);
+            if !r.problems.is_empty() {
+                r.add_sipp_evidence(&client, dir);
+                r.add_our_evidence(&server);
+            }
+            Ok(r)
+        }
+    }
+}
+
+fn proto(tcp: bool) -> &'static str {
+    if tcp {
+        "tcp"
+    } else {
+        "udp"
+    }
+}
+
+/// One of our programs, with tracing on.
+fn our(program: &Path) -> Command {
+    let mut c = Command::new(program);
+    if std::env::var_os("RUST_LOG").is_none() {
+        c.env("RUST_LOG", DEFAULT_LOG);
+    }
+    c
+}
+
+impl Report {
+    fn new() -> Self {
+        Self {
+            problems: Vec::new(),
+            details: String::new(),
+        }
+    }
+
+    /// Our program must exit 0; its FAILED line says why not.
+    fn check_ours(&mut self, p: &Running, end: Ended) {
+        match end {
+            Ended::Exited(s) if s.success() => {}
+            Ended::Exited(s) => {
+                let err = p.stderr();
+                let why = err
+                    .lines()
+                    .rev()
+                    .find(|l| l.contains("FAILED"))
+                    .map(|l| l.trim().to_owned())
+                    .unwrap_or_else(|| "no reason printed".to_owned());
+                let code = s.code().map_or("by a signal".to_owned(), |c| c.to_string());
+                self.problems
+                    .push(format!("{} exited {code}: {why}", p.name()));
+            }
+            Ended::Killed => self.problems.push(format!(
+                "{} still running at the {}s guard: killed",
+                p.name(),
+                SCENARIO_LIMIT.as_secs()
+            )),
+        }
+    }
+
+    /// SIPp must exit 0: its one call passed.
+    fn check_sipp(&mut self, end: Ended) {
+        match end {
+            e if e.success() => {}
+            Ended::Exited(s) => self.problems.push(format!(
+                "sipp exited {} ({})",
+                s.code().map_or("by a signal".to_owned(), |c| c.to_string()),
+                sipp::exit_meaning(s.code())
+            )),
+            Ended::Killed => self.problems.push(format!(
+                "sipp still running at the {}s guard: killed",
+                SCENARIO_LIMIT.as_secs()
+            )),
+        }
+    }
+
+    /// `sip_client` hands the ACK to the dispatcher before the BYE; SIPp's `uas` takes an
+    /// ACK that comes after the BYE for an unexpected message.
+    fn check_ack_before_bye(&mut self, dir: &Path) {
+        let flow = sipp::message_flow(dir);
+        let at = |m: &str| flow.iter().position(|l| l.contains(&format!("recv {m} ")));
+        if let (Some(ack), Some(bye)) = (at("ACK"), at("BYE")) {
+            if bye < ack {
+                self.problems.push(
+                    "SIPp received the BYE before the ACK, though sip_client delivered the ACK \
+                     first: the dispatcher put them on the wire out of order (sip-dispatch bug: \
+                     each send on a reliable leg runs on a task of its own)"
+                        .to_owned(),
+                );
+            }
+        }
+    }
+
+    /// The responder prints `received METHOD from ...` for each request its receiver gets.
+    fn check_received(&mut self, responder: &Running, expected: &[(&str, usize)]) {
+        let out = responder.stdout();
+        for (method, n) in expected {
+            let prefix = format!("received {method} ");
+            let got = out.lines().filter(|l| l.starts_with(&prefix)).count();
+            if got != *n {
+                self.problems.push(format!(
+                    "sip_responder's receiver got {got} {method} (expected {n}): a retransmission \
+                     must stay in its server transaction"
+                ));
+            }
+        }
+    }
+
+    fn add_sipp_evidence(&mut self, p: &Running, dir: &Path) {
+        if let Some(e) = sipp::first_error(dir) {
+            self.details.push_str(&format!("    sipp error log: {e}\n"));
+        }
+        let table = sipp::screen_table(dir);
+        if !table.is_empty() {
+            self.details.push_str("    sipp scenario screen:\n");
+            self.details.push_str(&table);
+        }
+        let flow = sipp::message_flow(dir);
+        if !flow.is_empty() {
+            self.details.push_str("    sipp messages:\n");
+            for l in flow {
+                self.details.push_str(&format!("      {l}\n"));
+            }
+        }
+        self.details.push_str("    sipp stderr:\n");
+        self.details.push_str(&tail(&p.stderr(), 10));
+    }
+
+    fn add_our_evidence(&mut self, p: &Running) {
+        self.details
+            .push_str(&format!("    {} stdout:\n", p.name()));
+        self.details.push_str(&tail(&p.stdout(), 10));
+        self.details
+            .push_str(&format!("    {} stderr:\n", p.name()));
+        self.details.push_str(&tail(&p.stderr(), 15));
+    }
+}
+
+/// Cargo's target directory (honours `CARGO_TARGET_DIR` and config).
+fn target_dir() -> Result<PathBuf> {
+    let out = crate::cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .context("cannot run cargo metadata")?;
+    if !out.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let dir = meta["target_directory"]
+        .as_str()
+        .context("cargo metadata has no target_directory")?;
+    Ok(PathBuf::from(dir))
 }

@@ -67,7 +67,11 @@ pub(crate) fn ensure(peers: &[Peer]) -> Result<()> {
             .args(&packages),
     )?;
     if let Some(p) = peers.iter().find(|p| !present(p)) {
-        bail!("{} is still missing after installing {}", p.program, p.package);
+        bail!(
+            "{} is still missing after installing {}",
+            p.program,
+            p.package
+        );
     }
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! Subcommands arrive with the layers they need; today: `parse`.
 
 mod parse_cmd;
+mod proxy_cmd;
+mod registrar_cmd;
 
 use std::process::ExitCode;
 
@@ -22,12 +24,21 @@ enum Command {
     /// Parse one SIP message (a datagram: the whole input) and print it canonically or as
     /// JSON; a malformed message prints `error: ...` and exits 1.
     Parse(parse_cmd::ParseArgs),
+    /// Run a registrar (Net::SIP::Registrar) until SIGINT or SIGTERM; prints where it
+    /// listens, logs with RUST_LOG.
+    Registrar(registrar_cmd::RegistrarArgs),
+    /// Run a stateless proxy (Net::SIP::StatelessProxy), optionally with a registrar,
+    /// digest authentication, blocked methods and dropped scanners, until SIGINT or
+    /// SIGTERM; prints where it listens, logs with RUST_LOG.
+    Proxy(proxy_cmd::ProxyArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Parse(args) => parse_cmd::run(&args),
+        Command::Registrar(args) => registrar_cmd::run(&args),
+        Command::Proxy(args) => proxy_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -73,9 +73,11 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
-    let limit = Duration::from_secs(args.timeout);
+    // Each request gives up at --timeout (see `Call::deadline`); this guard catches the rest.
+    let limit = Duration::from_secs(args.timeout + 1) + Duration::from_millis(args.linger);
     match tokio::time::timeout(limit, run(&args)).await {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
@@ -83,10 +85,7 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(_) => {
-            eprintln!(
-                "sip_client: FAILED: no final outcome within {}s",
-                args.timeout
-            );
+            eprintln!("sip_client: FAILED: not done within {}s", limit.as_secs());
             ExitCode::FAILURE
         }
     }
@@ -108,15 +107,16 @@ async fn run(args: &Args) -> Result<()> {
     .await
     .with_context(|| format!("cannot listen on {local}"))?;
     // A retransmitted 2xx to the INVITE comes here once the client transaction is gone
-    // (§17.1.1.2); the ACK we send answers them all.
+    // (§17.1.1.2); the ACK we send answers them all. Requests are not ours: 501.
     dispatcher.set_receiver(Arc::new(|m: &Message, _: &Leg, from: SocketAddr| {
-        if let Message::Response(r) = m {
-            println!(
-                "(retransmission) <- {} {} from {from}",
-                r.status(),
-                r.reason()
-            );
-        }
+        let Message::Response(r) = m else {
+            return false;
+        };
+        println!(
+            "(retransmission) <- {} {} from {from}",
+            r.status(),
+            r.reason()
+        );
         true
     }));
     let leg = &dispatcher.legs()[0];
@@ -131,7 +131,13 @@ async fn run(args: &Args) -> Result<()> {
     let result = match args.method {
         Method::Invite => invite(&dispatcher, &target, &call, args.expect).await,
         _ => {
-            let resp = transaction(&dispatcher, call.request(Method::Options, 1), &target).await?;
+            let resp = transaction(
+                &dispatcher,
+                call.request(Method::Options, 1),
+                &target,
+                &call,
+            )
+            .await?;
             check(&resp, "OPTIONS", args.expect)
         }
     };
@@ -146,7 +152,7 @@ async fn run(args: &Args) -> Result<()> {
 async fn invite(d: &Dispatcher, target: &Target, call: &Call, expect: u16) -> Result<()> {
     let mut invite = call.request(Method::Invite, 1);
     invite.set_body(Some("application/sdp"), call.sdp_offer());
-    let resp = transaction(d, invite, target).await?;
+    let resp = transaction(d, invite, target, call).await?;
     check(&resp, "INVITE", expect)?;
     if !resp.is_success() {
         // The transaction has ACKed it.
@@ -179,7 +185,7 @@ async fn invite(d: &Dispatcher, target: &Target, call: &Call, expect: u16) -> Re
     if let Some(uri) = remote_target {
         bye.set_uri(uri);
     }
-    let bye_resp = transaction(d, bye, target).await?;
+    let bye_resp = transaction(d, bye, target, call).await?;
     if !bye_resp.is_success() {
         bail!(
             "the BYE got {} {}, expected a 2xx",
@@ -202,7 +208,12 @@ fn check(resp: &Response, what: &str, expect: u16) -> Result<()> {
 }
 
 /// Sends `req` as a transaction, prints every response and returns the final one.
-async fn transaction(d: &Dispatcher, req: Request, target: &Target) -> Result<Response> {
+async fn transaction(
+    d: &Dispatcher,
+    req: Request,
+    target: &Target,
+    call: &Call,
+) -> Result<Response> {
     let method = req.method().clone();
     let (tx, mut events) = mpsc::unbounded_channel();
     d.deliver(
@@ -214,7 +225,11 @@ async fn transaction(d: &Dispatcher, req: Request, target: &Target) -> Result<Re
             }),
     );
     println!("{method} ->");
-    while let Some(event) = events.recv().await {
+    loop {
+        let event = tokio::time::timeout_at(call.deadline, events.recv())
+            .await
+            .map_err(|_| anyhow::anyhow!("{method}: no final response within {}s", call.timeout))?
+            .with_context(|| format!("{method}: the dispatcher stopped"))?;
         match event {
             DeliveryEvent::Response(r) => {
                 println!("{method} <- {} {}", r.status(), r.reason());
@@ -226,7 +241,6 @@ async fn transaction(d: &Dispatcher, req: Request, target: &Target) -> Result<Re
             other => bail!("{method}: unexpected delivery event {other:?}"),
         }
     }
-    bail!("{method}: the dispatcher stopped before a final response")
 }
 
 /// What stays the same across the requests of one call.
@@ -237,6 +251,9 @@ struct Call {
     call_id: String,
     contact: String,
     local: SocketAddr,
+    /// When every request gives up waiting (--timeout from the start).
+    deadline: tokio::time::Instant,
+    timeout: u64,
 }
 
 impl Call {
@@ -259,6 +276,8 @@ impl Call {
             call_id: sip_packet::random::call_id(&mut rng, Some(&local.ip().to_string())),
             contact: format!("<sip:netsip@{here}{transport}>"),
             local,
+            deadline: tokio::time::Instant::now() + Duration::from_secs(args.timeout),
+            timeout: args.timeout,
         }
     }
 

@@ -61,6 +61,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -91,14 +92,15 @@ async fn run(args: Args) -> Result<()> {
             return false;
         };
         let Some(resp) = answer(req, invite_status, leg) else {
-            let counted = req.method() == &Method::Ack;
+            // An ACK needs no answer; anything else we leave to the dispatcher's 501.
+            let is_ack = req.method() == &Method::Ack;
             println!(
                 "received {} from {from} on {}{}",
                 req.method(),
                 leg.transport_addr(),
-                if counted { "" } else { ": not ours (501)" }
+                if is_ack { "" } else { ": not ours (501)" }
             );
-            return counted;
+            return is_ack;
         };
         println!(
             "received {} from {from} on {} (Call-ID {}): answering {}",

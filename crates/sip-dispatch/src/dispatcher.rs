@@ -337,7 +337,10 @@ impl Dispatcher {
                 DeliveryEvent::Response(r) => Some(Ok(r)),
                 DeliveryEvent::Failed(e) => Some(Err(e)),
             };
-            if let (Some(result), Some(tx)) = (done, tx.take()) {
+            // Only a final outcome uses up the sender: provisional responses (the 100 Trying
+            // every INVITE gets) must not.
+            if let Some(result) = done {
+                let Some(tx) = tx.take() else { return };
                 let _ = tx.send(result);
             }
         });

@@ -63,6 +63,41 @@ pub(crate) struct Driver {
     commands: mpsc::UnboundedSender<Command>,
     resolver: Arc<dyn DnsResolver>,
     route: RouteConfig,
+    stream_queues: HashMap<(LegId, SocketAddr), mpsc::UnboundedSender<StreamSend>>,
+}
+
+/// One send on a stream leg: where, what, for which transaction.
+type StreamSend = (Destination, bytes::Bytes, Origin);
+
+/// How long a stream sender waits for more before it ends.
+const STREAM_SENDER_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Sends what is queued for one peer of a stream leg, in order.
+async fn stream_sender(
+    leg: Leg,
+    mut queue: mpsc::UnboundedReceiver<StreamSend>,
+    commands: mpsc::UnboundedSender<Command>,
+) {
+    loop {
+        let next = match tokio::time::timeout(STREAM_SENDER_IDLE, queue.recv()).await {
+            Ok(Some(item)) => item,
+            Ok(None) => return,
+            Err(_) => {
+                // Idle: refuse new work (the driver then starts a new sender), and send
+                // what slipped in before the refusal.
+                queue.close();
+                match queue.try_recv() {
+                    Ok(item) => item,
+                    Err(_) => return,
+                }
+            }
+        };
+        let (dest, bytes, origin) = next;
+        if let Err(e) = leg.send(bytes, &dest).await {
+            tracing::info!(%e, to = %dest.addr, "send failed");
+            let _ = commands.send(Command::SendFailed(origin));
+        }
+    }
 }
 
 fn now() -> Instant {
@@ -88,6 +123,7 @@ impl Driver {
             commands,
             resolver,
             route: config.route,
+            stream_queues: HashMap::new(),
         }
     }
 
@@ -555,14 +591,9 @@ impl Driver {
         while let Some(t) = self.layer.poll_transmit() {
             let leg = self.legs[t.route.leg].clone();
             if leg.protocol().is_reliable() {
-                // A connection may have to be opened: never make the loop wait for it.
-                let commands = self.commands.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = leg.send(t.bytes, &t.route.dest).await {
-                        tracing::info!(%e, "send failed");
-                        let _ = commands.send(Command::SendFailed(t.origin));
-                    }
-                });
+                // A connection may have to be opened: never make the loop wait for it, but
+                // keep the order of what goes to one peer (an ACK before the BYE after it).
+                self.send_in_order(leg, t.route.dest, t.bytes, t.origin);
             } else if let Err(e) = leg.send(t.bytes, &t.route.dest).await {
                 tracing::info!(%e, to = %t.route.dest.addr, "send failed");
                 match t.origin {
@@ -574,6 +605,28 @@ impl Driver {
             // Failures above may have queued events (next target, callbacks).
             while let Some(ev) = self.layer.poll_event() {
                 self.handle_event(ev);
+            }
+        }
+    }
+
+    /// Queues a send on a stream leg behind the earlier ones to the same peer. One task per
+    /// (leg, peer) sends them in turn; it ends after a while without work and is made anew.
+    fn send_in_order(&mut self, leg: Leg, dest: Destination, bytes: bytes::Bytes, origin: Origin) {
+        let key = (leg.id(), dest.addr);
+        let mut item = (dest, bytes, origin);
+        for _ in 0..2 {
+            let queue = self.stream_queues.entry(key).or_insert_with(|| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                tokio::spawn(stream_sender(leg.clone(), rx, self.commands.clone()));
+                tx
+            });
+            match queue.send(item) {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(back)) => {
+                    // The task ended for idleness: start another.
+                    self.stream_queues.remove(&key);
+                    item = back;
+                }
             }
         }
     }

@@ -482,3 +482,22 @@ async fn stateless_mode_passes_every_retransmission_to_the_receiver() {
         assert_eq!(m.headers().top_via().unwrap().branch(), Some("z9hG4bKsame"));
     }
 }
+
+#[tokio::test]
+async fn request_waits_past_provisional_responses_for_the_final_one() {
+    let bob = dispatcher("tcp:127.0.0.1:0").await;
+    answering(&bob, 486);
+    let alice = dispatcher("tcp:127.0.0.1:0").await;
+    let resp = alice
+        .request(
+            request("INVITE", bob.legs()[0].local_addr()),
+            DeliverOptions::new().dst(target(&bob)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        486,
+        "the 100 Trying before it does not end the wait"
+    );
+}

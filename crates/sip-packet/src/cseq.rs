@@ -40,8 +40,10 @@ impl CSeq {
 
     pub(crate) fn parse_shared(owner: &ByteString, s: &str) -> Result<Self, ParseError> {
         let s = text::trim(s);
+        // Bytes, not chars: whitespace is ASCII, and no byte of a longer UTF-8 character is.
         let split = s
-            .find(|c: char| text::is_ws(c as u8) && c.is_ascii())
+            .bytes()
+            .position(text::is_ws)
             .ok_or_else(|| ParseError::value(s, "CSeq lacks a method"))?;
         let num = &s[..split];
         let method = text::trim(&s[split..]);

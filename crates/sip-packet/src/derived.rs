@@ -63,6 +63,7 @@ impl Response {
             return Ok(false);
         }
         to.set_tag(tag);
+        self.wire = None;
         self.headers.set(HeaderName::To, to.to_string());
         Ok(true)
     }
@@ -147,6 +148,7 @@ impl Request {
             407 => (response.headers().proxy_authenticate().collect(), HeaderName::ProxyAuthorization),
             other => return Err(BuildError::WrongStatus(other)),
         };
+        self.wire = None;
         let uri = self.uri.to_string();
         let mut answered = 0;
         for challenge in challenges {

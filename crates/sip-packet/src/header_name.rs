@@ -187,34 +187,65 @@ impl HeaderName {
     }
 
     /// Like [`parse`](Self::parse), but an unknown name shares `owner`'s buffer instead of
-    /// being copied. `name` must be a slice of `owner`.
-    pub(crate) fn parse_shared(owner: &ByteString, name: &str) -> Self {
-        Self::lookup(name).unwrap_or_else(|| Self::Other(crate::text::sub(owner, name)))
-    }
-
-    fn lookup(name: &str) -> Option<Self> {
-        match name.len() {
-            0 => None,
-            1 => Self::from_compact(name.as_bytes()[0]),
-            _ => Self::fast(name).or_else(|| Self::known(name)),
+    /// being copied (`name` must be a slice of `owner`); and whether the name is written as
+    /// printing writes it ([`Header::wire_name`](crate::Header::wire_name)): the canonical
+    /// long name, the lower-case compact letter, or an unknown name as it is.
+    #[inline]
+    pub(crate) fn parse_shared_as_written(owner: &ByteString, name: &str) -> (Self, bool) {
+        match Self::lookup_as_written(name) {
+            Some(found) => found,
+            None => (Self::Other(crate::text::sub(owner, name)), true),
         }
     }
 
-    /// The headers of every message, tried first.
+    fn lookup(name: &str) -> Option<Self> {
+        Self::lookup_as_written(name).map(|(n, _)| n)
+    }
+
     #[inline]
-    fn fast(name: &str) -> Option<Self> {
+    fn lookup_as_written(name: &str) -> Option<(Self, bool)> {
+        match name.len() {
+            0 => None,
+            1 => {
+                let c = name.as_bytes()[0];
+                Self::from_compact(c).map(|n| (n, c.is_ascii_lowercase()))
+            }
+            _ => Self::fast(name).or_else(|| {
+                let n = Self::known(name)?;
+                let exact = n.as_str() == name;
+                Some((n, exact))
+            }),
+        }
+    }
+
+    /// The headers of every message, tried first, and whether the name is written in the
+    /// canonical case.
+    #[inline]
+    fn fast(name: &str) -> Option<(Self, bool)> {
+        /// `header` when `n` is `canonical` in any case; the exact comparison is of a
+        /// fixed length, which compiles to a few word compares.
+        #[inline(always)]
+        fn hit<const N: usize>(n: &[u8], canonical: &[u8; N], header: HeaderName) -> Option<(HeaderName, bool)> {
+            let n: &[u8; N] = n.try_into().ok()?;
+            if n == canonical {
+                Some((header, true))
+            } else if n.eq_ignore_ascii_case(canonical) {
+                Some((header, false))
+            } else {
+                None
+            }
+        }
         let n = name.as_bytes();
-        let eq = |s: &str| n.eq_ignore_ascii_case(s.as_bytes());
         match (n.len(), n[0] | 0x20) {
-            (3, b'v') if eq("Via") => Some(Self::Via),
-            (2, b't') if eq("To") => Some(Self::To),
-            (4, b'f') if eq("From") => Some(Self::From),
-            (4, b'c') if eq("CSeq") => Some(Self::CSeq),
-            (7, b'c') if eq("Call-ID") => Some(Self::CallId),
-            (7, b'c') if eq("Contact") => Some(Self::Contact),
-            (12, b'm') if eq("Max-Forwards") => Some(Self::MaxForwards),
-            (12, b'c') if eq("Content-Type") => Some(Self::ContentType),
-            (14, b'c') if eq("Content-Length") => Some(Self::ContentLength),
+            (3, b'v') => hit(n, b"Via", Self::Via),
+            (2, b't') => hit(n, b"To", Self::To),
+            (4, b'f') => hit(n, b"From", Self::From),
+            (4, b'c') => hit(n, b"CSeq", Self::CSeq),
+            (7, b'c') if n[1] | 0x20 == b'a' => hit(n, b"Call-ID", Self::CallId),
+            (7, b'c') => hit(n, b"Contact", Self::Contact),
+            (12, b'm') => hit(n, b"Max-Forwards", Self::MaxForwards),
+            (12, b'c') => hit(n, b"Content-Type", Self::ContentType),
+            (14, b'c') => hit(n, b"Content-Length", Self::ContentLength),
             _ => None,
         }
     }

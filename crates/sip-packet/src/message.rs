@@ -13,22 +13,73 @@ use crate::parse::{self, ParseLimits};
 use crate::uri::Uri;
 
 /// A SIP request: method, Request-URI, headers and body.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Request {
     pub(crate) method: Method,
     pub(crate) uri: Uri,
     pub(crate) headers: Headers,
     pub(crate) body: Bytes,
+    /// See `Response::wire`.
+    pub(crate) wire: Option<Bytes>,
 }
 
 /// A SIP response: status code, reason phrase, headers and body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Response {
     pub(crate) status: u16,
     pub(crate) reason: ByteString,
     pub(crate) headers: Headers,
     pub(crate) body: Bytes,
+    /// The message as it was parsed, kept while it is unchanged and only when printing it
+    /// would give back exactly these bytes (the parser checks that): `to_bytes` then hands
+    /// them out instead of printing, which is most of what a proxy or a transaction layer
+    /// forwarding or retransmitting a message costs. Every `&mut self` method drops it.
+    pub(crate) wire: Option<Bytes>,
 }
+
+// The cached wire bytes are not part of the value: Debug and equality are what they were
+// before the cache, field by field.
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("uri", &self.uri)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+impl PartialEq for Request {
+    fn eq(&self, other: &Self) -> bool {
+        self.method == other.method
+            && self.uri == other.uri
+            && self.headers == other.headers
+            && self.body == other.body
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("reason", &self.reason)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+impl PartialEq for Response {
+    fn eq(&self, other: &Self) -> bool {
+        self.status == other.status
+            && self.reason == other.reason
+            && self.headers == other.headers
+            && self.body == other.body
+    }
+}
+
+impl Eq for Response {}
 
 /// A parsed SIP message: a request or a response.
 ///
@@ -115,8 +166,8 @@ impl Message {
     /// The headers, to change.
     pub fn headers_mut(&mut self) -> &mut Headers {
         match self {
-            Self::Request(r) => &mut r.headers,
-            Self::Response(r) => &mut r.headers,
+            Self::Request(r) => r.headers_mut(),
+            Self::Response(r) => r.headers_mut(),
         }
     }
 
@@ -166,6 +217,7 @@ impl Request {
             uri,
             headers: Headers::new(),
             body: Bytes::new(),
+            wire: None,
         }
     }
 
@@ -181,6 +233,7 @@ impl Request {
 
     /// Replaces the Request-URI (what a proxy does when it retargets).
     pub fn set_uri(&mut self, uri: Uri) {
+        self.wire = None;
         self.uri = uri;
     }
 
@@ -191,6 +244,7 @@ impl Request {
 
     /// The headers, to change.
     pub fn headers_mut(&mut self) -> &mut Headers {
+        self.wire = None;
         &mut self.headers
     }
 
@@ -202,12 +256,13 @@ impl Request {
     /// Sets the body and its Content-Type (removed when `None`). Content-Length is written
     /// when the message is printed.
     pub fn set_body(&mut self, content_type: Option<&str>, body: impl Into<Bytes>) {
+        self.wire = None;
         set_body(&mut self.headers, &mut self.body, content_type, body.into());
     }
 
     /// See [`Message::to_bytes`].
     pub fn to_bytes(&self) -> Bytes {
-        self.print(false)
+        unchanged_or(self.wire.as_ref(), || self.print(false))
     }
 
     /// See [`Message::to_canonical`].
@@ -234,6 +289,7 @@ impl Response {
             reason: ByteString::from(reason.unwrap_or_else(|| reason_phrase(status))),
             headers: Headers::new(),
             body: Bytes::new(),
+            wire: None,
         }
     }
 
@@ -264,6 +320,7 @@ impl Response {
 
     /// The headers, to change.
     pub fn headers_mut(&mut self) -> &mut Headers {
+        self.wire = None;
         &mut self.headers
     }
 
@@ -274,12 +331,13 @@ impl Response {
 
     /// Sets the body and its Content-Type (removed when `None`).
     pub fn set_body(&mut self, content_type: Option<&str>, body: impl Into<Bytes>) {
+        self.wire = None;
         set_body(&mut self.headers, &mut self.body, content_type, body.into());
     }
 
     /// See [`Message::to_bytes`].
     pub fn to_bytes(&self) -> Bytes {
-        self.print(false)
+        unchanged_or(self.wire.as_ref(), || self.print(false))
     }
 
     /// See [`Message::to_canonical`].
@@ -296,6 +354,18 @@ impl Response {
         out.put_slice(b"\r\n");
         write_head_and_body(&mut out, &self.headers, &self.body, canonical);
         out.freeze()
+    }
+}
+
+/// The wire bytes kept from parsing, or a fresh print. Debug builds (every test) check that
+/// the two are the same bytes.
+fn unchanged_or(wire: Option<&Bytes>, print: impl FnOnce() -> Bytes) -> Bytes {
+    match wire {
+        Some(w) => {
+            debug_assert_eq!(w, &print(), "cached wire bytes differ from the printed message");
+            w.clone()
+        }
+        None => print(),
     }
 }
 
@@ -439,5 +509,76 @@ pub fn reason_phrase(status: u16) -> &'static str {
         604 => "Does Not Exist Anywhere",
         606 => "Not Acceptable",
         _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INVITE: &str = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
+        Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK776asdhds\r\n\
+        To: Bob <sip:bob@biloxi.example.com>\r\n\
+        From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+        Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n\
+        CSeq: 314159 INVITE\r\n\
+        Content-Length: 4\r\n\r\nbody";
+
+    /// Whether `to_bytes` handed out the parsed buffer rather than printing.
+    fn reused(m: &Message, wire: &Bytes) -> bool {
+        m.to_bytes().as_ptr() == wire.as_ptr()
+    }
+
+    #[test]
+    fn unchanged_message_prints_as_its_own_bytes() {
+        let wire = Bytes::from_static(INVITE.as_bytes());
+        let mut m = Message::parse(wire.clone()).unwrap();
+        assert!(reused(&m, &wire));
+        assert_eq!(m.to_bytes(), wire);
+        let _ = m.headers_mut();
+        assert!(!reused(&m, &wire));
+        assert_eq!(m.to_bytes(), wire, "the same bytes, printed");
+
+        // Trailing bytes after the body are not part of the message.
+        let padded = Bytes::from(format!("{INVITE}junk"));
+        let m = Message::parse(padded.clone()).unwrap();
+        assert_eq!(m.to_bytes(), wire);
+    }
+
+    #[test]
+    fn messages_that_print_differently_are_printed() {
+        for (from, to) in [
+            ("Content-Length: 4\r\n", ""),
+            ("Content-Length: 4", "Content-Length: 04"),
+            ("Call-ID:", "I:"),
+            ("Call-ID: ", "Call-ID:  "),
+            ("Call-ID:", "call-id:"),
+            ("CSeq: 314159 INVITE\r\n", "CSeq: 314159 INVITE\r\n\r\n"),
+            ("SIP/2.0\r\n", "sip/2.0\r\n"),
+            ("sip:bob", "SIP:bob"),
+            ("biloxi.example.com SIP", "biloxi.example.com; SIP"),
+            ("biloxi.example.com SIP", "biloxi.example.com:05060 SIP"),
+            ("\r\n", "\n"),
+        ] {
+            let text = INVITE.replacen(from, to, 1);
+            let wire = Bytes::from(text.clone());
+            let m = Message::parse(wire.clone()).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert!(!reused(&m, &wire), "{text}");
+        }
+        let ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:a@b>;tag=1\r\n\
+                  From: <sip:a@b>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+        let wire = Bytes::from_static(ok.as_bytes());
+        let mut m = Message::parse(wire.clone()).unwrap();
+        assert!(reused(&m, &wire));
+        let Message::Response(r) = &mut m else { unreachable!() };
+        assert!(!r.set_to_tag("x").unwrap(), "the To has a tag");
+        assert!(reused(&m, &wire), "nothing changed");
+        let wire = Bytes::from(ok.replacen(";tag=1", "", 1));
+        let mut m = Message::parse(wire.clone()).unwrap();
+        assert!(reused(&m, &wire));
+        let Message::Response(r) = &mut m else { unreachable!() };
+        assert!(r.set_to_tag("x").unwrap());
+        assert!(!reused(&m, &wire));
+        assert!(m.to_bytes().windows(6).any(|w| w == b";tag=x"));
     }
 }

@@ -53,7 +53,7 @@ impl NameAddr {
         let (display, rest) = if s.starts_with('"') {
             let len = text::quoted_len(s)
                 .ok_or_else(|| ParseError::value(s, "unterminated quoted display name"))?;
-            let rest = s[len..].trim_start_matches([' ', '\t', '\r', '\n']);
+            let rest = text::trim_start(&s[len..]);
             if !rest.starts_with('<') {
                 return Err(ParseError::value(s, "quoted display name not followed by <URI>"));
             }
@@ -92,7 +92,7 @@ impl NameAddr {
             return Err(ParseError::value(s, "whitespace inside <> around the URI"));
         }
         let uri = Uri::parse_shared(owner, inner)?;
-        let after = rest[gt + 1..].trim_start_matches([' ', '\t', '\r', '\n']);
+        let after = text::trim_start(&rest[gt + 1..]);
         let params = match after.strip_prefix(';') {
             Some(p) => Params::parse_shared(owner, p)?,
             None if after.is_empty() => Params::new(),

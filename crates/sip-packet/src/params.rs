@@ -25,6 +25,9 @@ use crate::text;
 #[derive(Clone, Default)]
 pub struct Params {
     raw: ByteString,
+    /// `raw` holds no whitespace, quote or `<`, so that splitting it on `;` and `=` is all
+    /// [`Params::iter`] does: lookups take the short way.
+    plain: bool,
 }
 
 impl Params {
@@ -45,24 +48,16 @@ impl Params {
         if s.is_empty() {
             return Ok(Self::new());
         }
-        for p in text::split_outside_quotes(s, b';') {
-            let (name, value) = split_param(p);
-            if !text::is_token(name) {
-                return Err(ParseError::value(p, "parameter name is not a token"));
-            }
-            if let Some(v) = value {
-                let ok = if v.starts_with('"') {
-                    text::quoted_len(v) == Some(v.len())
-                } else {
-                    !v.is_empty() && v.bytes().all(is_param_value_char)
-                };
-                if !ok {
-                    return Err(ParseError::value(p, "parameter value is malformed"));
-                }
-            }
+        if is_plain_and_valid(s) {
+            return Ok(Self {
+                raw: text::sub(owner, s),
+                plain: true,
+            });
         }
+        check_general(s)?;
         Ok(Self {
             raw: text::sub(owner, s),
+            plain: false,
         })
     }
 
@@ -81,6 +76,9 @@ impl Params {
     /// The parameter `name`: `None` when absent, `Some(None)` for a flag, `Some(Some(v))` with
     /// the value as written.
     pub fn get(&self, name: &str) -> Option<Option<&str>> {
+        if self.plain && !self.raw.is_empty() {
+            return get_plain(&self.raw, name);
+        }
         self.iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
@@ -125,6 +123,7 @@ impl Params {
         if !done {
             push_param(&mut out, name, value);
         }
+        self.plain = is_plain(&out);
         self.raw = ByteString::from(out);
     }
 
@@ -139,6 +138,7 @@ impl Params {
                 push_param(&mut out, n, v);
             }
         }
+        self.plain = is_plain(&out);
         self.raw = ByteString::from(out);
         true
     }
@@ -146,6 +146,90 @@ impl Params {
     /// The parameters as written, without the leading `;`.
     pub fn as_str(&self) -> &str {
         &self.raw
+    }
+}
+
+/// The check of [`Params::parse_shared`] for any text: quoted values, whitespace around `=`.
+fn check_general(s: &str) -> Result<(), ParseError> {
+    for p in text::split_outside_quotes(s, b';') {
+        let (name, value) = split_param(p);
+        if !text::is_token(name) {
+            return Err(ParseError::value(p, "parameter name is not a token"));
+        }
+        if let Some(v) = value {
+            let ok = if v.starts_with('"') {
+                text::quoted_len(v) == Some(v.len())
+            } else {
+                !v.is_empty() && v.bytes().all(is_param_value_char)
+            };
+            if !ok {
+                return Err(ParseError::value(p, "parameter value is malformed"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `s` holds only parameter-value characters and `;`: no whitespace to trim, no
+/// quotes or angle brackets for a `;` to hide in.
+fn is_plain(s: &str) -> bool {
+    text::all_in(s, text::PARAM_VALUE | text::SEMI)
+}
+
+/// [`is_plain`], and every parameter valid as [`Params::parse_shared`] checks it, in one pass.
+/// `false` sends the text through the general check, which also says what is wrong.
+fn is_plain_and_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    loop {
+        // A name: one or more token characters.
+        let start = i;
+        while i < b.len() && text::class(b[i]) & text::TOKEN != 0 {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+        if i < b.len() && b[i] == b'=' {
+            // A value: one or more value characters up to the next ';'.
+            i += 1;
+            let start = i;
+            while i < b.len() && b[i] != b';' {
+                if text::class(b[i]) & text::PARAM_VALUE == 0 {
+                    return false;
+                }
+                i += 1;
+            }
+            if i == start {
+                return false;
+            }
+        }
+        if i == b.len() {
+            return true;
+        }
+        if b[i] != b';' {
+            return false;
+        }
+        i += 1;
+    }
+}
+
+/// [`Params::get`] on plain text: split on `;`, name and value split at the first `=`.
+fn get_plain<'a>(raw: &'a str, name: &str) -> Option<Option<&'a str>> {
+    let mut rest = raw;
+    loop {
+        let (p, next) = match text::find_byte(rest, b';') {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        let (n, v) = match text::find_byte(p, b'=') {
+            Some(i) => (&p[..i], Some(&p[i + 1..])),
+            None => (p, None),
+        };
+        if n.len() == name.len() && n.eq_ignore_ascii_case(name) {
+            return Some(v);
+        }
+        rest = next?;
     }
 }
 
@@ -170,7 +254,7 @@ fn split_param(p: &str) -> (&str, Option<&str>) {
 /// Characters of a parameter value that is not quoted: `token`, plus what `host` (IPv6
 /// references) and URI `paramchar` (`[]/:&+$` and %-escapes) add.
 fn is_param_value_char(b: u8) -> bool {
-    text::is_token_char(b) || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'$' | b'@' | b'?' | b'=') || b >= 0x80
+    text::class(b) & text::PARAM_VALUE != 0
 }
 
 /// Equal when they hold the same parameters in the same order, names compared ignoring case.
@@ -228,6 +312,29 @@ mod tests {
         assert!(Params::parse("=1").is_err());
         assert!(Params::parse("a=").is_err());
         assert!(Params::parse(r#"a="open"#).is_err());
+    }
+
+    /// Random texts over the characters that matter to parameters: the one-pass check accepts
+    /// exactly the plain texts the general check accepts, and lookups read the same values.
+    #[test]
+    fn plain_check_and_lookup_agree_with_the_general_ones() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(5061);
+        let alphabet: Vec<char> = "ab=;\" <>:1%.\té[]".chars().collect();
+        for _ in 0..200_000 {
+            let len = rng.gen_range(0..12);
+            let s: String = (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())]).collect();
+            let s = text::trim(&s);
+            let plain = is_plain(s) && !s.is_empty();
+            assert_eq!(is_plain_and_valid(s), plain && check_general(s).is_ok(), "{s:?}");
+            let p = Params::parse(s);
+            if let Ok(p) = p {
+                let general = Params { raw: p.raw.clone(), plain: false };
+                for name in ["a", "b", "ab", "A", ""] {
+                    assert_eq!(p.get(name), general.get(name), "{s:?} {name:?}");
+                }
+            }
+        }
     }
 
     #[test]

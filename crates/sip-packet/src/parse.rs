@@ -67,14 +67,19 @@ impl ParseLimits {
 /// Where the header section ends: (end of the last header line including its LF,
 /// start of the body). `None` when there is no empty line.
 pub(crate) fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
-    head_end_and_lines(buf).map(|(end, _)| end)
+    head_end_and_lines(buf, &mut []).map(|(end, _)| end)
 }
 
-/// [`find_head_end`], and the number of lines of the head (start line included).
-fn head_end_and_lines(buf: &[u8]) -> Option<((usize, usize), usize)> {
+/// [`find_head_end`], and the number of lines of the head (start line included). The LF
+/// ending each of the first `ends.len()` lines is written to `ends`, so that the parser does
+/// not search for it again.
+fn head_end_and_lines(buf: &[u8], ends: &mut [usize]) -> Option<((usize, usize), usize)> {
     // The first LF followed by LF or CRLF. Stepping from LF to LF is cheaper on a datagram's
     // dozen lines than building the two substring searchers `memmem::find` makes per call.
     for (line, p) in memchr::memchr_iter(b'\n', buf).enumerate() {
+        if let Some(slot) = ends.get_mut(line) {
+            *slot = p;
+        }
         match buf.get(p + 1) {
             Some(b'\n') => return Some(((p + 1, p + 2), line + 1)),
             Some(b'\r') if buf.get(p + 2) == Some(&b'\n') => {
@@ -85,6 +90,10 @@ fn head_end_and_lines(buf: &[u8]) -> Option<((usize, usize), usize)> {
     }
     None
 }
+
+/// How many line ends the head scan keeps for the parser: more than a usual message has.
+const KEPT_LINE_ENDS: usize = 32;
+
 
 /// Counts of the headers that may appear once, and whether Via appeared.
 #[derive(Default)]
@@ -119,7 +128,8 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
         .position(|&b| b != b'\r' && b != b'\n')
         .ok_or_else(|| ParseError::new(ParseErrorKind::Empty))?;
     let data = &buf[skip..];
-    let ((head_end, body_start), lines) = match head_end_and_lines(data) {
+    let mut ends = [0; KEPT_LINE_ENDS];
+    let ((head_end, body_start), lines) = match head_end_and_lines(data, &mut ends) {
         Some(e) => e,
         None if data.len() > limits.max_head => {
             return Err(ParseErrorKind::HeadTooLarge(limits.max_head).into())
@@ -135,9 +145,21 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
 
     let h: &str = &head;
     let bytes = h.as_bytes();
-    let first_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+    // The LF ending line `n` (0 is the start line), kept by the scan or searched for again.
+    let line_end = |n: usize, from: usize| match ends.get(n) {
+        Some(&end) if n < lines => end,
+        _ => memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i),
+    };
+    let first_end = line_end(0, 0);
     let start_line = h[..first_end].strip_suffix('\r').unwrap_or(&h[..first_end]);
-    let start = parse_start_line(&head, start_line).map_err(|e| e.at_line(1))?;
+    let (start, start_verbatim) = parse_start_line(&head, start_line).map_err(|e| e.at_line(1))?;
+    // Whether printing the message gives back these very bytes (see `Response::wire`):
+    // CRLF line ends, no CRLF before the start line, every header line `Name: value` with the
+    // name as printing writes it, no folding, no list split. Checked line by line below.
+    let mut verbatim = start_verbatim
+        && skip == 0
+        && body_start - head_end == 2
+        && start_line.len() < first_end;
 
     // One slot per line (list headers with several values may still grow it): the header list
     // is then one allocation whatever the number of headers. Capped, so that a head of empty
@@ -152,30 +174,52 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
         if bytes[pos] == b' ' || bytes[pos] == b'\t' {
             return Err(ParseError::new(ParseErrorKind::OrphanContinuation).at_line(this_line));
         }
-        let mut end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+        let mut end = line_end(line_no as usize - 1, pos);
         let mut folded = false;
         while end + 1 < bytes.len() && (bytes[end + 1] == b' ' || bytes[end + 1] == b'\t') {
             folded = true;
             line_no += 1;
-            end = memchr::memchr(b'\n', &bytes[end + 1..]).map_or(bytes.len(), |i| end + 1 + i);
+            end = line_end(line_no as usize - 1, end + 1);
         }
         let raw = &h[pos..end];
         pos = end + 1;
-        let colon = memchr::memchr(b':', raw.as_bytes())
-            .ok_or_else(|| ParseError::new(ParseErrorKind::MissingColon).at_line(this_line))?;
-        let name = raw[..colon].trim_end_matches([' ', '\t']);
-        if name.is_empty() || !name.bytes().all(text::is_token_char) {
-            return Err(ParseError::new(ParseErrorKind::HeaderName(name.to_owned())).at_line(this_line));
-        }
-        let value = text::trim(&raw[colon + 1..]);
-        let hname = HeaderName::parse_shared(&head, name);
+        // The name is a token up to the colon on nearly every line: one pass finds both.
+        let token_len = raw.bytes().position(|b| !text::is_token_char(b)).unwrap_or(raw.len());
+        let (colon, name) = if raw.as_bytes().get(token_len) == Some(&b':') && token_len > 0 {
+            (token_len, &raw[..token_len])
+        } else {
+            let colon = memchr::memchr(b':', raw.as_bytes())
+                .ok_or_else(|| ParseError::new(ParseErrorKind::MissingColon).at_line(this_line))?;
+            let name = raw[..colon].trim_end_matches([' ', '\t']);
+            if name.is_empty() || !name.bytes().all(text::is_token_char) {
+                return Err(ParseError::new(ParseErrorKind::HeaderName(name.to_owned())).at_line(this_line));
+            }
+            (colon, name)
+        };
+        let after = &raw[colon + 1..];
+        let a = after.as_bytes();
+        // `: value\r`, the usual shape, needs no search for where the value starts and ends.
+        let value = if a.len() >= 3 && a[0] == b' ' && !text::is_ws(a[1]) && a[a.len() - 1] == b'\r' && !text::is_ws(a[a.len() - 2]) {
+            &after[1..after.len() - 1]
+        } else {
+            text::trim(after)
+        };
+        let (hname, name_as_written) = HeaderName::parse_shared_as_written(&head, name);
         let compact = name.len() == 1;
+        verbatim = verbatim
+            && !folded
+            && name_as_written
+            && colon == name.len()
+            && raw.len() == colon + 2 + value.len() + 1
+            && raw.as_bytes()[colon + 1] == b' '
+            && raw.as_bytes()[raw.len() - 1] == b'\r';
         let value = if folded {
             ByteString::from(unfold(value))
         } else {
             text::sub(&head, value)
         };
         if hname.is_list() && memchr::memchr(b',', value.as_bytes()).is_some() {
+            verbatim = false;
             // Empty list elements are skipped (RFC 7230 §7); what is left is checked by
             // the header's own grammar.
             for v in text::split_outside_quotes(&value, b',').filter(|v| !v.is_empty()) {
@@ -211,6 +255,7 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
         Some((i, _)) => {
             let header = headers.iter().nth(i).ok_or(ParseErrorKind::MissingHeader("Content-Length"))?;
             let v = header.value();
+            verbatim = verbatim && (v.len() == 1 || !v.starts_with('0'));
             let n = text::parse_decimal(v)
                 .and_then(|n| usize::try_from(n).ok())
                 .ok_or_else(|| {
@@ -233,7 +278,11 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
         None if available > limits.max_body => {
             return Err(ParseErrorKind::BodyTooLarge(limits.max_body).into())
         }
-        None => available,
+        // Printing adds the Content-Length a message without one lacks.
+        None => {
+            verbatim = false;
+            available
+        }
     };
     let body_from = skip + body_start;
     let body = if body_len == 0 {
@@ -241,6 +290,14 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
     } else {
         buf.slice(body_from..body_from + body_len)
     };
+    let wire = verbatim.then(|| {
+        if buf.len() == body_from + body_len {
+            // The datagram is the message: keep the handle itself, no reference count.
+            buf
+        } else {
+            buf.slice(..body_from + body_len)
+        }
+    });
 
     Ok(match start {
         StartLine::Request(method, uri) => {
@@ -257,6 +314,7 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
                 uri,
                 headers,
                 body,
+                wire,
             })
         }
         StartLine::Response(status, reason) => Message::Response(Response {
@@ -264,6 +322,7 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
             reason,
             headers,
             body,
+            wire,
         }),
     })
 }
@@ -298,7 +357,7 @@ enum StartLine {
 }
 
 fn is_sip_version(s: &str) -> Result<(), ParseError> {
-    if s.eq_ignore_ascii_case("SIP/2.0") {
+    if s == "SIP/2.0" || s.eq_ignore_ascii_case("SIP/2.0") {
         return Ok(());
     }
     // Compared as bytes: the text may hold UTF-8, and byte 4 need not be a char boundary.
@@ -314,14 +373,23 @@ fn is_sip_version(s: &str) -> Result<(), ParseError> {
     }
 }
 
-fn parse_start_line(owner: &ByteString, line: &str) -> Result<StartLine, ParseError> {
+/// The start line, and whether printing it gives back `line` as it is.
+/// `s` split at its first space, as `str::split_once(' ')` does, searching bytes.
+fn split_space(s: &str) -> Option<(&str, &str)> {
+    let i = text::find_byte(s, b' ')?;
+    Some((&s[..i], &s[i + 1..]))
+}
+
+fn parse_start_line(owner: &ByteString, line: &str) -> Result<(StartLine, bool), ParseError> {
     if line.len() >= 4 && line.as_bytes()[..4].eq_ignore_ascii_case(b"SIP/") {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
-        let (version, rest) = line
-            .split_once(' ')
+        let (version, rest) = split_space(line)
             .ok_or(ParseErrorKind::StartLine("status line lacks a status code"))?;
         is_sip_version(version)?;
-        let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+        let (code, reason, verbatim) = match split_space(rest) {
+            Some((code, reason)) => (code, reason, version == "SIP/2.0"),
+            None => (rest, "", false),
+        };
         let status = (code.len() == 3)
             .then(|| text::parse_decimal(code))
             .flatten()
@@ -330,14 +398,18 @@ fn parse_start_line(owner: &ByteString, line: &str) -> Result<StartLine, ParseEr
         if reason.bytes().any(|b| b < b' ' && b != b'\t') {
             return Err(ParseErrorKind::StartLine("control character in the reason phrase").into());
         }
-        return Ok(StartLine::Response(status as u16, text::sub(owner, reason)));
+        return Ok((
+            StartLine::Response(status as u16, text::sub(owner, reason)),
+            verbatim,
+        ));
     }
     // Request-Line = Method SP Request-URI SP SIP-Version: exactly one SP between elements
     // (RFC 4475 §3.1.2.9, §3.1.2.10).
-    let mut parts = line.split(' ');
-    let (Some(method), Some(uri), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let three = split_space(line).and_then(|(method, rest)| {
+        let (uri, version) = split_space(rest)?;
+        text::find_byte(version, b' ').is_none().then_some((method, uri, version))
+    });
+    let Some((method, uri, version)) = three else {
         return Err(ParseErrorKind::StartLine(
             "request line is not METHOD SP Request-URI SP SIP/2.0 with single spaces",
         )
@@ -348,12 +420,14 @@ fn parse_start_line(owner: &ByteString, line: &str) -> Result<StartLine, ParseEr
     }
     let method = Method::parse_shared(owner, method)?;
     is_sip_version(version)?;
+    let uri_text = uri;
     let uri = Uri::parse_shared(owner, uri)?;
     if uri.as_sip().is_some_and(|u| u.headers().is_some()) {
         // RFC 3261 §19.1.5: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
         return Err(ParseError::uri(&uri.to_string(), "a Request-URI must not hold ?headers"));
     }
-    Ok(StartLine::Request(method, uri))
+    let verbatim = version == "SIP/2.0" && uri.prints_as(uri_text);
+    Ok((StartLine::Request(method, uri), verbatim))
 }
 
 #[cfg(test)]

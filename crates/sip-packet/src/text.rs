@@ -8,16 +8,88 @@ use bytestring::ByteString;
 /// `token` characters of RFC 3261 §25.1: alphanumerics and `-.!%*_+`~'`.
 #[inline]
 pub(crate) fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+    class(b) & TOKEN != 0
+}
+
+/// Character classes, one bit each, looked up in [`CLASSES`]: one load per byte instead of a
+/// chain of comparisons, and a whole text checked against several classes in one pass.
+pub(crate) const TOKEN: u8 = 1;
+/// `user` and `password` characters of a SIP URI (see `uri::is_user_char`).
+pub(crate) const USER: u8 = 2;
+/// Characters of a domain name as `Host` accepts it: alphanumerics, `-`, `_` and `.`.
+pub(crate) const DOMAIN: u8 = 4;
+/// Digits and `.`: what an IPv4 address is made of.
+pub(crate) const DIGIT_DOT: u8 = 8;
+/// Characters of an unquoted parameter value (see `params::is_param_value_char`).
+pub(crate) const PARAM_VALUE: u8 = 16;
+/// `;`, which separates parameters.
+pub(crate) const SEMI: u8 = 32;
+/// What a SIP URI never holds unescaped: whitespace, control characters, `<`, `>`, `"`.
+pub(crate) const URI_BAD: u8 = 64;
+/// `:`
+pub(crate) const COLON: u8 = 128;
+
+/// The classes of a byte.
+#[inline]
+pub(crate) fn class(b: u8) -> u8 {
+    CLASSES[b as usize]
+}
+
+static CLASSES: [u8; 256] = classes();
+
+const fn classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        let alnum = b.is_ascii_alphanumeric();
+        if alnum || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~') {
+            c |= TOKEN | PARAM_VALUE;
+        }
+        if alnum
+            || b >= 0x80
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' | b'%' | b'&' | b'='
+                    | b'+' | b'$' | b',' | b';' | b'?' | b'/'
+            )
+        {
+            c |= USER;
+        }
+        if alnum || matches!(b, b'-' | b'_' | b'.') {
+            c |= DOMAIN;
+        }
+        if b.is_ascii_digit() || b == b'.' {
+            c |= DIGIT_DOT;
+        }
+        if b >= 0x80 || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'$' | b'@' | b'?' | b'=') {
+            c |= PARAM_VALUE;
+        }
+        if b == b';' {
+            c |= SEMI;
+        }
+        if b <= b' ' || matches!(b, b'<' | b'>' | b'"' | 0x7f) {
+            c |= URI_BAD;
+        }
+        if b == b':' {
+            c |= COLON;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+}
+
+/// Whether every byte of `s` is in one of the classes `mask`.
+#[inline]
+pub(crate) fn all_in(s: &str, mask: u8) -> bool {
+    s.bytes().all(|b| class(b) & mask != 0)
 }
 
 /// Whether the whole text is a non-empty `token`.
 pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_token_char)
+    !s.is_empty() && all_in(s, TOKEN)
 }
 
 /// Linear whitespace inside a value (after unfolding only SP and HTAB remain).
@@ -35,16 +107,34 @@ pub(crate) fn trim(s: &str) -> &str {
     &s[start..end]
 }
 
+/// Trims SP, HTAB, CR and LF from the start.
+#[inline]
+pub(crate) fn trim_start(s: &str) -> &str {
+    let start = s.bytes().position(|c| !is_ws(c)).unwrap_or(s.len());
+    &s[start..]
+}
+
 /// The position of the ASCII byte `b` in `s`: a char boundary, since `b` is ASCII. Faster
 /// than `str::find(char)` on the short texts of a header.
 #[inline]
 pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
+    // memchr's vector search costs a few dozen instructions to set up; the parts of a header
+    // value it is asked about are mostly shorter than that.
+    if s.len() < SHORT {
+        return s.bytes().position(|c| c == b);
+    }
     memchr::memchr(b, s.as_bytes())
 }
+
+/// Texts shorter than this are searched byte by byte.
+const SHORT: usize = 32;
 
 /// The position of the last ASCII byte `b` in `s`; see [`find_byte`].
 #[inline]
 pub(crate) fn rfind_byte(s: &str, b: u8) -> Option<usize> {
+    if s.len() < SHORT {
+        return s.bytes().rposition(|c| c == b);
+    }
     memchr::memrchr(b, s.as_bytes())
 }
 
@@ -238,15 +328,34 @@ pub fn percent_decode_str(s: &str) -> Cow<'_, str> {
 
 /// Parses a decimal number made of ASCII digits only (no sign, no spaces), without overflow.
 pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    // 19 digits always fit in a u64, so the sum below cannot overflow.
+    if s.is_empty() || s.len() > 19 {
         return None;
     }
-    s.parse().ok()
+    let mut n: u64 = 0;
+    for b in s.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(d);
+    }
+    Some(n)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classes_match_the_grammar() {
+        for b in 0..=255u8 {
+            let token = b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b);
+            assert_eq!(is_token_char(b), token, "{b}");
+            assert_eq!(class(b) & URI_BAD != 0, b <= b' ' || b"<>\"\x7f".contains(&b), "{b}");
+            assert_eq!(class(b) & DOMAIN != 0, b.is_ascii_alphanumeric() || b"-_.".contains(&b), "{b}");
+        }
+    }
 
     #[test]
     fn split_respects_quotes_and_angles() {

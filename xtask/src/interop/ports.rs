@@ -56,7 +56,11 @@ impl Ports {
 
 /// Whether `p` and `p + extra` (when `extra` > 0) can be bound for UDP and TCP.
 fn is_free(p: u16, extra: u16) -> bool {
-    let ports = if extra == 0 { vec![p] } else { vec![p, p + extra] };
+    let ports = if extra == 0 {
+        vec![p]
+    } else {
+        vec![p, p + extra]
+    };
     ports.iter().all(|&q| {
         UdpSocket::bind(SocketAddr::from((LOOPBACK, q))).is_ok()
             && TcpListener::bind(SocketAddr::from((LOOPBACK, q))).is_ok()
@@ -76,7 +80,12 @@ fn is_bound(port: u16, tcp: bool) -> bool {
 }
 
 /// Waits until `server` has bound `port`; fails when it exits first or `limit` passes.
-pub(super) fn wait_bound(server: &mut Running, port: u16, tcp: bool, limit: Duration) -> Result<()> {
+pub(super) fn wait_bound(
+    server: &mut Running,
+    port: u16,
+    tcp: bool,
+    limit: Duration,
+) -> Result<()> {
     let deadline = Instant::now() + limit;
     loop {
         if is_bound(port, tcp) {

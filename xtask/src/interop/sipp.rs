@@ -61,8 +61,12 @@ pub(super) fn command(
     c.args(["-mi", "127.0.0.1", "-mp", &ports.free_pair()?.to_string()]);
     c.args(["-m", "1", "-nostdin", "-timeout", "20s", "-timeout_error"]);
     c.arg("-trace_err").arg("-error_file").arg(dir.join(ERRORS));
-    c.arg("-trace_msg").arg("-message_file").arg(dir.join(MESSAGES));
-    c.arg("-trace_screen").arg("-screen_file").arg(dir.join(SCREEN));
+    c.arg("-trace_msg")
+        .arg("-message_file")
+        .arg(dir.join(MESSAGES));
+    c.arg("-trace_screen")
+        .arg("-screen_file")
+        .arg(dir.join(SCREEN));
     c.args(extra);
     Ok(c)
 }
@@ -86,7 +90,10 @@ pub(super) fn first_error(dir: &Path) -> Option<String> {
     let log = std::fs::read_to_string(dir.join(ERRORS)).ok()?;
     let line = log.lines().find(|l| {
         let l = l.to_ascii_lowercase();
-        l.contains("abort") || l.contains("fail") || l.contains("timeout") || l.contains("unexpected")
+        l.contains("abort")
+            || l.contains("fail")
+            || l.contains("timeout")
+            || l.contains("unexpected")
     })?;
     // "date\ttime\tepoch: what happened"
     let what = line.rsplit('\t').next().unwrap_or(line);

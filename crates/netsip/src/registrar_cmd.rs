@@ -1,0 +1,147 @@
+//! `netsip registrar --listen ADDR... [--domain D]... [--min-expires N] [--max-expires N]`.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use sip_dispatch::{DeliverOptions, Dispatcher, DispatcherConfig, ReceiveChain, Receiver};
+use sip_packet::{HeaderName, Message, Method, Response};
+use sip_registrar::{Registrar, RegistrarConfig, RegistrarReceiver};
+use sip_transport::{LegConfig, TransportAddr};
+
+/// Arguments of `netsip registrar`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RegistrarArgs {
+    /// Where to listen: udp:HOST:PORT, tcp:HOST:PORT (IPv6 as [::1]); port 0 picks a free
+    /// one. Repeat for several.
+    #[arg(long = "listen", value_name = "ADDR", required = true)]
+    listen: Vec<TransportAddr>,
+    /// A domain served (its subdomains too); repeat for several. Without any, every domain
+    /// is served. A REGISTER for another domain gets 404.
+    #[arg(long = "domain", value_name = "D")]
+    domains: Vec<String>,
+    /// Shorter intervals (and not 0) get 423 Interval Too Brief.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    min_expires: u32,
+    /// Longer intervals are cut to this; also the interval of a contact that asks none.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    max_expires: u32,
+    /// Where bindings are kept: `memory`, the embedded default store (lost on exit, as in
+    /// Net::SIP).
+    #[arg(long, value_enum, default_value_t = Store::Memory)]
+    store: Store,
+}
+
+/// The binding stores the command knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Store {
+    /// In memory (sip_registrar::MemoryStore).
+    Memory,
+}
+
+/// Runs the registrar until SIGINT or SIGTERM.
+pub(crate) fn run(args: &RegistrarArgs) -> Result<()> {
+    init_tracing();
+    let config = RegistrarConfig::new()
+        .min_expires(args.min_expires)
+        .max_expires(args.max_expires)
+        .domains(args.domains.iter().cloned())
+        // Alone behind the dispatcher: a REGISTER for a domain not served gets 404 rather
+        // than the dispatcher's 501.
+        .standalone(true);
+    let registrar = match args.store {
+        Store::Memory => Registrar::new(config).context("bad registrar options")?,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(serve(args, Arc::new(registrar)))
+}
+
+async fn serve(args: &RegistrarArgs, registrar: Arc<Registrar>) -> Result<()> {
+    let legs = args.listen.iter().map(|a| LegConfig::new(*a)).collect();
+    let dispatcher = Dispatcher::new(legs, DispatcherConfig::default())
+        .await
+        .context("cannot listen")?;
+    let members: Vec<Arc<dyn Receiver>> = vec![
+        Arc::new(RegistrarReceiver::new(
+            registrar.clone(),
+            dispatcher.clone(),
+        )),
+        Arc::new(options_responder(dispatcher.clone())),
+    ];
+    dispatcher.set_receiver(Arc::new(ReceiveChain::new(members)));
+    {
+        let mut out = std::io::stdout().lock();
+        for leg in dispatcher.legs() {
+            writeln!(out, "listening on {}", leg.transport_addr())?;
+        }
+        out.flush()?;
+    }
+    tracing::info!(
+        min_expires = args.min_expires,
+        max_expires = args.max_expires,
+        domains = ?args.domains,
+        "registrar running"
+    );
+    let signal = shutdown_signal().await?;
+    tracing::info!(signal, addresses = registrar.store().len(), "stopping");
+    dispatcher.shutdown();
+    Ok(())
+}
+
+/// Answers OPTIONS with 200 and what the registrar does (RFC 3261 §11.2), so that a
+/// monitoring ping (`sipsak -s`, a SIPp OPTIONS) sees it alive; other methods get the
+/// dispatcher's 501.
+fn options_responder(dispatcher: Dispatcher) -> impl Receiver {
+    // To tags from a per-process random hash of the request: no RNG needed for a ping.
+    let hasher = std::collections::hash_map::RandomState::new();
+    move |packet: &Message, _: &sip_transport::Leg, _| {
+        let Message::Request(request) = packet else {
+            return false;
+        };
+        if request.method() != &Method::Options {
+            return false;
+        }
+        let mut ok = Response::from_request(request, 200, None);
+        let tag = std::hash::BuildHasher::hash_one(&hasher, request.to_bytes());
+        let _ = ok.set_to_tag(&format!("{tag:016x}"));
+        ok.headers_mut().add(HeaderName::Allow, "REGISTER, OPTIONS");
+        ok.headers_mut().add(HeaderName::Accept, "application/sdp");
+        dispatcher.deliver(ok, DeliverOptions::new());
+        true
+    }
+}
+
+/// Waits for SIGINT or SIGTERM; returns which.
+#[cfg(unix)]
+async fn shutdown_signal() -> Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}
+
+/// Waits for Ctrl-C.
+#[cfg(not(unix))]
+async fn shutdown_signal() -> Result<&'static str> {
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot watch Ctrl-C")?;
+    Ok("Ctrl-C")
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

@@ -1,0 +1,538 @@
+//! `netsip registrar` against peers nobody here wrote: SIPp playing the REGISTER scenarios
+//! of `interop/registrar/`, the Perl Net::SIP client (`interop/registrar/net_sip_register.pl`)
+//! and sipsak.
+//!
+//! Each scenario starts its own registrar on free loopback ports, waits until it prints where
+//! it listens, runs the peers one after the other (each under a deadline), then stops the
+//! registrar with SIGTERM: it must exit 0. Logs go to `target/interop/<scenario>/`.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use super::child::{tail, Ended, Running};
+use super::ports::Ports;
+use super::{sipp, Outcome};
+use crate::peers::Peer;
+
+/// The wall-clock guard of one peer run: SIPp gives up at 20 s, the Perl script at 30 s.
+const PEER_LIMIT: Duration = Duration::from_secs(40);
+
+/// How long the registrar may take to listen, and to stop after SIGTERM.
+const SERVER_LIMIT: Duration = Duration::from_secs(10);
+
+/// sipsak, for its usrloc (REGISTER) mode and its OPTIONS ping.
+const SIPSAK: Peer = Peer {
+    program: "sipsak",
+    package: "sipsak",
+};
+
+/// The Debian package of the Perl Net::SIP.
+const NET_SIP_PACKAGE: &str = "libnet-sip-perl";
+
+/// One peer run within a scenario.
+#[derive(Clone, Copy)]
+enum Step {
+    /// SIPp plays `interop/registrar/<file>` once; it must exit 0.
+    Sipp { file: &'static str },
+    /// `net_sip_register.pl`; it must exit 0 (it checks min and max itself).
+    NetSip,
+    /// `sipsak -U` registers with `expires`; it must succeed unless `expect_fail`.
+    SipsakRegister { expires: u32, expect_fail: bool },
+    /// `sipsak -s`: an OPTIONS ping that must get 200.
+    SipsakOptions,
+}
+
+struct Scenario {
+    name: &'static str,
+    tcp: bool,
+    min_expires: u32,
+    max_expires: u32,
+    steps: &'static [Step],
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "registrar-sipp-register-udp",
+        tcp: false,
+        min_expires: 30,
+        max_expires: 300,
+        steps: &[Step::Sipp {
+            file: "register.xml",
+        }],
+    },
+    Scenario {
+        name: "registrar-sipp-register-tcp",
+        tcp: true,
+        min_expires: 30,
+        max_expires: 300,
+        steps: &[Step::Sipp {
+            file: "register.xml",
+        }],
+    },
+    Scenario {
+        name: "registrar-sipp-423-udp",
+        tcp: false,
+        min_expires: 30,
+        max_expires: 300,
+        steps: &[Step::Sipp { file: "brief.xml" }],
+    },
+    Scenario {
+        name: "registrar-sipp-remove-all-udp",
+        tcp: false,
+        min_expires: 30,
+        max_expires: 300,
+        steps: &[Step::Sipp {
+            file: "remove_all.xml",
+        }],
+    },
+    Scenario {
+        name: "registrar-sipp-remove-all-tcp",
+        tcp: true,
+        min_expires: 30,
+        max_expires: 300,
+        steps: &[Step::Sipp {
+            file: "remove_all.xml",
+        }],
+    },
+    Scenario {
+        // Limits other than the defaults, so that the script sees the ones configured.
+        name: "registrar-net-sip-perl-udp",
+        tcp: false,
+        min_expires: 20,
+        max_expires: 120,
+        steps: &[Step::NetSip],
+    },
+    Scenario {
+        name: "registrar-sipsak-udp",
+        tcp: false,
+        min_expires: 30,
+        max_expires: 300,
+        steps: &[
+            Step::SipsakRegister {
+                expires: 60,
+                expect_fail: false,
+            },
+            // 423 below the minimum: sipsak gives up.
+            Step::SipsakRegister {
+                expires: 10,
+                expect_fail: true,
+            },
+            Step::SipsakOptions,
+        ],
+    },
+    Scenario {
+        name: "registrar-sipsak-tcp",
+        tcp: true,
+        min_expires: 30,
+        max_expires: 300,
+        steps: &[Step::SipsakRegister {
+            expires: 60,
+            expect_fail: false,
+        }],
+    },
+];
+
+/// Runs the registrar scenarios that `NETSIP_INTEROP_ONLY` selects (all when unset), printing
+/// PASS/FAIL as they end; their outcomes go into the suite's summary.
+pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
+    let only = std::env::var("NETSIP_INTEROP_ONLY").unwrap_or_default();
+    let wanted: Vec<&str> = only
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let selected: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|s| wanted.is_empty() || wanted.iter().any(|w| s.name.contains(w)))
+        .collect();
+    if selected.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::peers::ensure(&[crate::peers::SIPP, SIPSAK])?;
+    ensure_net_sip()?;
+    crate::run(crate::cargo().args(["build", "-p", "netsip"]))?;
+    let netsip = super::target_dir()?.join("debug").join("netsip");
+    if !netsip.is_file() {
+        bail!("{} is missing after the build", netsip.display());
+    }
+    println!("interop: {} registrar scenarios", selected.len());
+
+    let mut outcomes = Vec::new();
+    for s in selected {
+        let dir = out.join(s.name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+        let t0 = Instant::now();
+        let report = run_scenario(s, &netsip, &dir);
+        let passed = matches!(&report, Ok(r) if r.problems.is_empty());
+        match report {
+            Ok(r) if r.problems.is_empty() => println!("PASS {}", s.name),
+            Ok(r) => {
+                println!("FAIL {}: {}", s.name, r.problems.join("; "));
+                print!("{}", r.details);
+                println!("    logs: {}", dir.display());
+            }
+            Err(e) => println!("FAIL {}: {e:#}", s.name),
+        }
+        outcomes.push(Outcome {
+            name: s.name.to_owned(),
+            peers: describe(s),
+            passed,
+            took: t0.elapsed(),
+        });
+    }
+    Ok(outcomes)
+}
+
+fn describe(s: &Scenario) -> String {
+    let peers: Vec<String> = s
+        .steps
+        .iter()
+        .map(|step| match step {
+            Step::Sipp { file } => format!("sipp {file}"),
+            Step::NetSip => "perl Net::SIP".to_owned(),
+            Step::SipsakRegister { expires, .. } => format!("sipsak -U -x {expires}"),
+            Step::SipsakOptions => "sipsak OPTIONS".to_owned(),
+        })
+        .collect();
+    format!(
+        "{} -> netsip registrar ({})",
+        peers.join(", "),
+        if s.tcp { "tcp" } else { "udp" }
+    )
+}
+
+/// The Perl Net::SIP is a module, not a program on PATH: asked of perl itself.
+fn ensure_net_sip() -> Result<()> {
+    let present = || {
+        Command::new("perl")
+            .args(["-MNet::SIP", "-e", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if present() {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        bail!("the Perl Net::SIP is missing: run `sudo apt-get install -y {NET_SIP_PACKAGE}`");
+    }
+    crate::run(Command::new("apt-get").args(["update", "-q"]))?;
+    crate::run(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args([
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+                NET_SIP_PACKAGE,
+            ]),
+    )?;
+    if !present() {
+        bail!("perl cannot load Net::SIP after installing {NET_SIP_PACKAGE}");
+    }
+    Ok(())
+}
+
+/// What went wrong (empty when the scenario passed) and the evidence.
+struct Report {
+    problems: Vec<String>,
+    details: String,
+}
+
+fn run_scenario(s: &Scenario, netsip: &Path, dir: &Path) -> Result<Report> {
+    let mut ports = Ports::default();
+    let port = ports.free()?;
+    let mut server = Server::start(netsip, s, port, dir)?;
+    let mut r = Report {
+        problems: Vec::new(),
+        details: String::new(),
+    };
+    if let Err(e) = server.wait_listening(if s.tcp { 2 } else { 1 }) {
+        r.problems.push(format!("{e:#}"));
+        r.add_server_evidence(&server);
+        return Ok(r);
+    }
+    for (i, step) in s.steps.iter().enumerate() {
+        let step_dir = dir.join(format!("step{}", i + 1));
+        std::fs::create_dir_all(&step_dir)?;
+        run_step(*step, s, port, &mut ports, &step_dir, &mut r)?;
+    }
+    match server.stop() {
+        Ok(status) if status.success() => {}
+        Ok(status) => r
+            .problems
+            .push(format!("netsip registrar exited {status} after SIGTERM")),
+        Err(e) => r.problems.push(format!("{e:#}")),
+    }
+    if !r.problems.is_empty() {
+        r.add_server_evidence(&server);
+    }
+    Ok(r)
+}
+
+fn run_step(
+    step: Step,
+    s: &Scenario,
+    port: u16,
+    ports: &mut Ports,
+    dir: &Path,
+    r: &mut Report,
+) -> Result<()> {
+    let deadline = Instant::now() + PEER_LIMIT;
+    match step {
+        Step::Sipp { file } => {
+            let mut cmd = Command::new(crate::peers::SIPP.program);
+            cmd.arg(format!("127.0.0.1:{port}"))
+                .arg("-sf")
+                .arg(crate::root().join("interop").join("registrar").join(file))
+                .args(["-t", if s.tcp { "t1" } else { "u1" }])
+                .args(["-i", "127.0.0.1", "-p", &ports.free()?.to_string()])
+                .args(["-ci", "127.0.0.1", "-cp", &ports.free()?.to_string()])
+                .args(["-mi", "127.0.0.1", "-mp", &ports.free_pair()?.to_string()])
+                .args(["-m", "1", "-nostdin", "-timeout", "20s", "-timeout_error"])
+                .arg("-trace_err")
+                .arg("-error_file")
+                .arg(dir.join(sipp::ERRORS))
+                .arg("-trace_msg")
+                .arg("-message_file")
+                .arg(dir.join(sipp::MESSAGES))
+                .arg("-trace_screen")
+                .arg("-screen_file")
+                .arg(dir.join(sipp::SCREEN));
+            let mut p = Running::spawn("sipp", cmd, dir)?;
+            let end = p.wait(deadline);
+            if !end.success() {
+                r.problems
+                    .push(format!("sipp {file}: {}", ended(end, sipp::exit_meaning)));
+                if let Some(e) = sipp::first_error(dir) {
+                    r.details.push_str(&format!("    sipp error log: {e}\n"));
+                }
+                let flow = sipp::message_flow(dir);
+                if !flow.is_empty() {
+                    r.details.push_str("    sipp messages:\n");
+                    for l in flow {
+                        r.details.push_str(&format!("      {l}\n"));
+                    }
+                }
+                r.details.push_str("    sipp stderr:\n");
+                r.details.push_str(&tail(&p.stderr(), 10));
+            }
+        }
+        Step::NetSip => {
+            let mut cmd = Command::new("perl");
+            cmd.arg(
+                crate::root()
+                    .join("interop")
+                    .join("registrar")
+                    .join("net_sip_register.pl"),
+            )
+            .arg(port.to_string())
+            .arg(ports.free()?.to_string())
+            .arg(s.min_expires.to_string())
+            .arg(s.max_expires.to_string());
+            let mut p = Running::spawn("net_sip", cmd, dir)?;
+            let end = p.wait(deadline);
+            if !end.success() {
+                let out = p.stdout();
+                let failed: Vec<&str> = out.lines().filter(|l| l.starts_with("not ok")).collect();
+                r.problems.push(format!(
+                    "Net::SIP client: {}{}",
+                    ended(end, |_| "checks failed"),
+                    if failed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", failed.join("; "))
+                    }
+                ));
+                r.details.push_str("    net_sip stdout:\n");
+                r.details.push_str(&tail(&out, 15));
+                r.details.push_str("    net_sip stderr:\n");
+                r.details.push_str(&tail(&p.stderr(), 10));
+            }
+        }
+        Step::SipsakRegister {
+            expires,
+            expect_fail,
+        } => {
+            let mut cmd = sipsak(s, port, ports)?;
+            cmd.args(["-U", "-i", "-x", &expires.to_string()]);
+            let mut p = Running::spawn("sipsak", cmd, dir)?;
+            let end = p.wait(deadline);
+            let ok = end.success();
+            // The refusal must be the registrar's 423, not any failure.
+            let as_expected = match end {
+                Ended::Exited(_) if expect_fail => !ok && p.stdout().contains("SIP/2.0 423 "),
+                Ended::Exited(_) => ok,
+                Ended::Killed => false,
+            };
+            if !as_expected {
+                r.problems.push(format!(
+                    "sipsak -U -x {expires} {} ({})",
+                    if expect_fail {
+                        "should have failed (423)"
+                    } else {
+                        "should have registered"
+                    },
+                    ended(end, |_| "")
+                ));
+                r.details.push_str("    sipsak output:\n");
+                r.details.push_str(&tail(&p.stdout(), 25));
+            }
+        }
+        Step::SipsakOptions => {
+            let cmd = sipsak(s, port, ports)?;
+            let mut p = Running::spawn("sipsak_options", cmd, dir)?;
+            let end = p.wait(deadline);
+            if !end.success() || !p.stdout().contains("200 OK") {
+                r.problems
+                    .push(format!("sipsak OPTIONS: no 200 ({})", ended(end, |_| "")));
+                r.details.push_str("    sipsak output:\n");
+                r.details.push_str(&tail(&p.stdout(), 15));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// sipsak aimed at the registrar, from a port of its own, verbose enough to show the
+/// exchange in its log.
+fn sipsak(s: &Scenario, port: u16, ports: &mut Ports) -> Result<Command> {
+    let mut c = Command::new(SIPSAK.program);
+    c.args(["-s", &format!("sip:sipsak@127.0.0.1:{port}")])
+        .args(["-H", "127.0.0.1"])
+        .args(["-l", &ports.free()?.to_string()])
+        .args(["-E", if s.tcp { "tcp" } else { "udp" }])
+        .arg("-vv");
+    Ok(c)
+}
+
+fn ended(end: Ended, meaning: impl Fn(Option<i32>) -> &'static str) -> String {
+    match end {
+        Ended::Exited(s) => {
+            let m = meaning(s.code());
+            if m.is_empty() {
+                format!("exited {s}")
+            } else {
+                format!("exited {s}: {m}")
+            }
+        }
+        Ended::Killed => format!("still running after {}s: killed", PEER_LIMIT.as_secs()),
+    }
+}
+
+impl Report {
+    fn add_server_evidence(&mut self, server: &Server) {
+        self.details.push_str("    netsip registrar stdout:\n");
+        self.details.push_str(&tail(&read(&server.stdout), 5));
+        self.details.push_str("    netsip registrar stderr:\n");
+        self.details.push_str(&tail(&read(&server.stderr), 15));
+    }
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// `netsip registrar`, which (unlike the peers) is stopped by a signal and must exit 0 then.
+struct Server {
+    child: Option<Child>,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Server {
+    fn start(netsip: &Path, s: &Scenario, port: u16, dir: &Path) -> Result<Self> {
+        let stdout = dir.join("netsip.stdout");
+        let stderr = dir.join("netsip.stderr");
+        let mut cmd = Command::new(netsip);
+        cmd.arg("registrar")
+            .args(["--listen", &format!("udp:127.0.0.1:{port}")])
+            .args(["--min-expires", &s.min_expires.to_string()])
+            .args(["--max-expires", &s.max_expires.to_string()]);
+        if s.tcp {
+            cmd.args(["--listen", &format!("tcp:127.0.0.1:{port}")]);
+        }
+        if std::env::var_os("RUST_LOG").is_none() {
+            cmd.env("RUST_LOG", "debug");
+        }
+        cmd.current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(File::create(&stdout)?)
+            .stderr(File::create(&stderr)?);
+        std::fs::write(dir.join("netsip.cmd"), format!("{cmd:?}\n"))?;
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {}", netsip.display()))?;
+        Ok(Self {
+            child: Some(child),
+            stdout,
+            stderr,
+        })
+    }
+
+    /// Waits for its `listening on` lines (printed once the sockets are bound).
+    fn wait_listening(&mut self, legs: usize) -> Result<()> {
+        let deadline = Instant::now() + SERVER_LIMIT;
+        loop {
+            let n = read(&self.stdout)
+                .lines()
+                .filter(|l| l.starts_with("listening on "))
+                .count();
+            if n >= legs {
+                return Ok(());
+            }
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    bail!("netsip registrar exited {status} before listening");
+                }
+            }
+            if Instant::now() >= deadline {
+                bail!("netsip registrar did not listen within {SERVER_LIMIT:?}");
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, then its exit status; killed if it outlives the limit.
+    fn stop(&mut self) -> Result<ExitStatus> {
+        let Some(mut child) = self.child.take() else {
+            bail!("netsip registrar is gone");
+        };
+        if let Ok(Some(status)) = child.try_wait() {
+            bail!("netsip registrar exited {status} during the scenario");
+        }
+        crate::run(Command::new("kill").args(["-TERM", &child.id().to_string()]))?;
+        let deadline = Instant::now() + SERVER_LIMIT;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("netsip registrar still running {SERVER_LIMIT:?} after SIGTERM: killed");
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
