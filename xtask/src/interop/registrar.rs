@@ -372,7 +372,10 @@ fn run_step(
             let ok = end.success();
             // The refusal must be the registrar's 423, not any failure.
             let as_expected = match end {
-                Ended::Exited(_) if expect_fail => !ok && p.stdout().contains("SIP/2.0 423 "),
+                // sipsak prints what it received on stdout or stderr, depending on the outcome.
+                Ended::Exited(_) if expect_fail => {
+                    !ok && (p.stdout() + &p.stderr()).contains("SIP/2.0 423 ")
+                }
                 Ended::Exited(_) => ok,
                 Ended::Killed => false,
             };
