@@ -7,31 +7,51 @@ use std::process::Command;
 
 use anyhow::{bail, Result};
 
-/// A program a test needs and the Debian package that has it.
+/// A program (or Perl module) a test needs and the Debian package that has it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer {
-    /// The program looked up on PATH.
+    /// The program to run, looked up on PATH (for a Perl module: `perl`).
     pub(crate) program: &'static str,
     /// The Debian package to install.
     pub(crate) package: &'static str,
+    /// A Perl module that must load, for peers that are modules rather than programs.
+    pub(crate) perl_module: Option<&'static str>,
 }
 
 /// SIPp, the SIP traffic generator: the first peer of the interop suite.
 pub(crate) const SIPP: Peer = Peer {
     program: "sipp",
     package: "sip-tester",
+    perl_module: None,
 };
 
-/// What the interop suite talks to. The Perl Net::SIP (`libnet-sip-perl`) and tshark join
-/// as their scenarios arrive.
-pub(crate) const INTEROP_PEERS: &[Peer] = &[SIPP];
+/// sipsak, for its usrloc (REGISTER) mode and its OPTIONS ping.
+pub(crate) const SIPSAK: Peer = Peer {
+    program: "sipsak",
+    package: "sipsak",
+    perl_module: None,
+};
+
+/// The Perl Net::SIP, the original this project rebuilds.
+pub(crate) const NET_SIP: Peer = Peer {
+    program: "perl",
+    package: "libnet-sip-perl",
+    perl_module: Some("Net::SIP"),
+};
+
+/// What the interop suite talks to.
+pub(crate) const INTEROP_PEERS: &[Peer] = &[SIPP, SIPSAK, NET_SIP];
 
 /// What `cargo xtask test` needs: everything the interop suite needs.
 pub(crate) const TEST_PEERS: &[Peer] = INTEROP_PEERS;
 
 fn present(p: &Peer) -> bool {
+    let check = match p.perl_module {
+        Some(m) => format!("perl -M{m} -e 1 >/dev/null 2>&1"),
+        None => format!("command -v {} >/dev/null 2>&1", p.program),
+    };
     Command::new("sh")
-        .args(["-c", &format!("command -v {} >/dev/null 2>&1", p.program)])
+        .args(["-c", &check])
         .status()
         .map(|s| s.success())
         .unwrap_or(false)
@@ -55,7 +75,10 @@ pub(crate) fn ensure(peers: &[Peer]) -> Result<()> {
     if !is_root() {
         bail!(
             "missing test peers {:?}: run `sudo apt-get install -y {}`",
-            missing.iter().map(|p| p.program).collect::<Vec<_>>(),
+            missing
+                .iter()
+                .map(|p| p.perl_module.unwrap_or(p.program))
+                .collect::<Vec<_>>(),
             packages.join(" ")
         );
     }

@@ -62,15 +62,24 @@ impl AuthValue {
                     .ok_or_else(|| ParseError::value(p, "authentication parameter without ="))?;
                 let (name, value) = (text::trim(name), text::trim(value));
                 if !text::is_token(name) {
-                    return Err(ParseError::value(p, "authentication parameter name is not a token"));
+                    return Err(ParseError::value(
+                        p,
+                        "authentication parameter name is not a token",
+                    ));
                 }
                 let ok = if value.starts_with('"') {
                     text::quoted_len(value) == Some(value.len())
                 } else {
-                    !value.is_empty() && value.bytes().all(|b| text::is_token_char(b) || b == b'/' || b == b'=')
+                    !value.is_empty()
+                        && value
+                            .bytes()
+                            .all(|b| text::is_token_char(b) || b == b'/' || b == b'=')
                 };
                 if !ok {
-                    return Err(ParseError::value(p, "authentication parameter value is malformed"));
+                    return Err(ParseError::value(
+                        p,
+                        "authentication parameter value is malformed",
+                    ));
                 }
                 params.push((text::sub(owner, name), text::sub(owner, value)));
             }

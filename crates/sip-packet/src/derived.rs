@@ -41,15 +41,25 @@ impl Response {
     /// requests (§12.1.1). `reason` `None` uses the RFC's phrase.
     pub fn from_request(request: &Request, status: u16, reason: Option<&str>) -> Self {
         let mut r = Self::new(status, reason);
-        let dialog_creating = matches!(request.method(), Method::Invite | Method::Subscribe | Method::Refer);
+        let dialog_creating = matches!(
+            request.method(),
+            Method::Invite | Method::Subscribe | Method::Refer
+        );
         for h in request.headers() {
             let copy = match h.name() {
-                HeaderName::Via | HeaderName::From | HeaderName::To | HeaderName::CallId | HeaderName::CSeq => true,
+                HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq => true,
                 HeaderName::RecordRoute => dialog_creating && (101..300).contains(&status),
                 _ => false,
             };
             if copy {
-                r.headers.push(crate::headers::Header::new(h.name().clone(), h.value().clone()));
+                r.headers.push(crate::headers::Header::new(
+                    h.name().clone(),
+                    h.value().clone(),
+                ));
             }
         }
         r
@@ -87,7 +97,9 @@ impl Request {
         let to = response
             .headers()
             .get_known(&HeaderName::To)
-            .ok_or(ParseError::new(crate::error::ParseErrorKind::MissingHeader("To")))?
+            .ok_or(ParseError::new(
+                crate::error::ParseErrorKind::MissingHeader("To"),
+            ))?
             .clone();
         self.derived(Method::Ack, to)
     }
@@ -104,7 +116,9 @@ impl Request {
         let to = self
             .headers
             .get_known(&HeaderName::To)
-            .ok_or(ParseError::new(crate::error::ParseErrorKind::MissingHeader("To")))?
+            .ok_or(ParseError::new(
+                crate::error::ParseErrorKind::MissingHeader("To"),
+            ))?
             .clone();
         self.derived(Method::Cancel, to)
     }
@@ -114,7 +128,9 @@ impl Request {
         let via = self
             .headers
             .get_known(&HeaderName::Via)
-            .ok_or(ParseError::new(crate::error::ParseErrorKind::MissingHeader("Via")))?
+            .ok_or(ParseError::new(
+                crate::error::ParseErrorKind::MissingHeader("Via"),
+            ))?
             .clone();
         let mut r = Self::new(method.clone(), self.uri.clone());
         r.headers.add(HeaderName::Via, via);
@@ -122,10 +138,13 @@ impl Request {
         for route in self.headers.get_all(HeaderName::Route) {
             r.headers.add(HeaderName::Route, route.clone());
         }
-        r.headers.add(HeaderName::From, self.headers.from()?.to_string());
+        r.headers
+            .add(HeaderName::From, self.headers.from()?.to_string());
         r.headers.add(HeaderName::To, to);
-        r.headers.add(HeaderName::CallId, self.headers.call_id()?.clone());
-        r.headers.add(HeaderName::CSeq, CSeq::new(cseq.seq(), method).to_string());
+        r.headers
+            .add(HeaderName::CallId, self.headers.call_id()?.clone());
+        r.headers
+            .add(HeaderName::CSeq, CSeq::new(cseq.seq(), method).to_string());
         Ok(r)
     }
 
@@ -144,8 +163,14 @@ impl Request {
         nc: u32,
     ) -> Result<usize, BuildError> {
         let (challenges, answer_name): (Vec<_>, _) = match response.status() {
-            401 => (response.headers().www_authenticate().collect(), HeaderName::Authorization),
-            407 => (response.headers().proxy_authenticate().collect(), HeaderName::ProxyAuthorization),
+            401 => (
+                response.headers().www_authenticate().collect(),
+                HeaderName::Authorization,
+            ),
+            407 => (
+                response.headers().proxy_authenticate().collect(),
+                HeaderName::ProxyAuthorization,
+            ),
             other => return Err(BuildError::WrongStatus(other)),
         };
         self.wire = None;

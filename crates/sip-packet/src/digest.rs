@@ -169,7 +169,9 @@ impl DigestChallenge {
             opaque: v.get("opaque").map(|o| o.into_owned()),
             algorithm,
             qop,
-            stale: v.get("stale").is_some_and(|s| s.eq_ignore_ascii_case("true")),
+            stale: v
+                .get("stale")
+                .is_some_and(|s| s.eq_ignore_ascii_case("true")),
         })
     }
 
@@ -306,7 +308,8 @@ impl DigestCredentials {
         let algorithm = algorithm_of(v)?;
         let qop = match v.get("qop") {
             Some(q) => {
-                let qop = Qop::parse(&q).ok_or_else(|| DigestError::UnsupportedQop(q.into_owned()))?;
+                let qop =
+                    Qop::parse(&q).ok_or_else(|| DigestError::UnsupportedQop(q.into_owned()))?;
                 let nc = get("nc")?;
                 let n = (nc.len() == 8)
                     .then(|| u32::from_str_radix(&nc, 16).ok())
@@ -370,7 +373,9 @@ pub fn verify(
 /// The `algorithm` parameter; MD5 when absent (RFC 2617 §3.2.1).
 fn algorithm_of(v: &AuthValue) -> Result<Algorithm, DigestError> {
     match v.get("algorithm") {
-        Some(a) => Algorithm::parse(&a).ok_or_else(|| DigestError::UnsupportedAlgorithm(a.into_owned())),
+        Some(a) => {
+            Algorithm::parse(&a).ok_or_else(|| DigestError::UnsupportedAlgorithm(a.into_owned()))
+        }
         None => Ok(Algorithm::Md5),
     }
 }
@@ -452,7 +457,10 @@ mod tests {
             nc: 1,
         };
         let a = client.answer(&ch).unwrap();
-        assert_eq!(a.get("response").unwrap(), "6629fae49393a05397450978507c4ef1");
+        assert_eq!(
+            a.get("response").unwrap(),
+            "6629fae49393a05397450978507c4ef1"
+        );
         assert_eq!(a.get("nc").unwrap(), "00000001");
         assert_eq!(a.get("opaque").unwrap(), "5ccc069c403ebaf9f0171e9517f40e41");
     }
@@ -528,10 +536,22 @@ mod tests {
     #[test]
     fn challenge_errors() {
         let p = |s: &str| DigestChallenge::from_auth_value(&AuthValue::parse(s).unwrap());
-        assert_eq!(p(r#"Digest nonce="x""#), Err(DigestError::MissingParam("realm")));
-        assert!(matches!(p(r#"Digest realm="r", nonce="x", algorithm=SHA-999"#), Err(DigestError::UnsupportedAlgorithm(_))));
-        assert!(matches!(p(r#"Digest realm="r", nonce="x", qop="x-foo""#), Err(DigestError::UnsupportedQop(_))));
-        assert!(matches!(p(r#"Basic realm="r""#), Err(DigestError::NotDigest(_))));
+        assert_eq!(
+            p(r#"Digest nonce="x""#),
+            Err(DigestError::MissingParam("realm"))
+        );
+        assert!(matches!(
+            p(r#"Digest realm="r", nonce="x", algorithm=SHA-999"#),
+            Err(DigestError::UnsupportedAlgorithm(_))
+        ));
+        assert!(matches!(
+            p(r#"Digest realm="r", nonce="x", qop="x-foo""#),
+            Err(DigestError::UnsupportedQop(_))
+        ));
+        assert!(matches!(
+            p(r#"Basic realm="r""#),
+            Err(DigestError::NotDigest(_))
+        ));
         let c = p(r#"Digest realm="r", nonce="x", stale=TRUE"#).unwrap();
         assert!(c.stale);
         let again = DigestChallenge::from_auth_value(&c.to_auth_value()).unwrap();

@@ -233,7 +233,10 @@ mod tests {
         let e = ParseError::new(ParseErrorKind::MissingColon)
             .at_line(4)
             .in_header("Foo");
-        assert_eq!(e.to_string(), "line 4, header Foo: header line has no colon");
+        assert_eq!(
+            e.to_string(),
+            "line 4, header Foo: header line has no colon"
+        );
         assert_eq!(e.response_status(), 400);
     }
 

@@ -158,7 +158,10 @@ mod tests {
                 frames.push(fr);
             }
         }
-        let messages = frames.iter().filter(|f| matches!(f, Frame::Message(m) if m == MSG)).count();
+        let messages = frames
+            .iter()
+            .filter(|f| matches!(f, Frame::Message(m) if m == MSG))
+            .count();
         assert_eq!(messages, 3);
         assert_eq!(f.pending(), 0);
     }
@@ -171,7 +174,10 @@ mod tests {
         assert_eq!(f.next_frame().unwrap(), None);
         assert!(f.pending() > 0);
         f.extend(b"lo");
-        assert_eq!(f.next_frame().unwrap(), Some(Frame::Message(Bytes::from_static(MSG))));
+        assert_eq!(
+            f.next_frame().unwrap(),
+            Some(Frame::Message(Bytes::from_static(MSG)))
+        );
     }
 
     #[test]
@@ -182,10 +188,16 @@ mod tests {
 
         let mut f = StreamFramer::new(ParseLimits::default());
         f.extend(b"MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 999999999\r\n\r\n");
-        assert!(matches!(f.next_frame(), Err(FramingError::BodyTooLarge { .. })));
+        assert!(matches!(
+            f.next_frame(),
+            Err(FramingError::BodyTooLarge { .. })
+        ));
 
         let mut f = StreamFramer::new(ParseLimits::default());
         f.extend(b"MESSAGE sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n");
-        assert_eq!(f.next_frame(), Err(FramingError::BadContentLength("-1".into())));
+        assert_eq!(
+            f.next_frame(),
+            Err(FramingError::BadContentLength("-1".into()))
+        );
     }
 }

@@ -225,7 +225,11 @@ impl HeaderName {
         /// `header` when `n` is `canonical` in any case; the exact comparison is of a
         /// fixed length, which compiles to a few word compares.
         #[inline(always)]
-        fn hit<const N: usize>(n: &[u8], canonical: &[u8; N], header: HeaderName) -> Option<(HeaderName, bool)> {
+        fn hit<const N: usize>(
+            n: &[u8],
+            canonical: &[u8; N],
+            header: HeaderName,
+        ) -> Option<(HeaderName, bool)> {
             let n: &[u8; N] = n.try_into().ok()?;
             if n == canonical {
                 Some((header, true))
@@ -332,7 +336,10 @@ mod tests {
     fn names_are_case_insensitive() {
         assert_eq!(HeaderName::parse("MaX-fOrWaRdS"), HeaderName::MaxForwards);
         assert_eq!(HeaderName::parse("call-id"), HeaderName::CallId);
-        assert_eq!(HeaderName::parse("www-authenticate").as_str(), "WWW-Authenticate");
+        assert_eq!(
+            HeaderName::parse("www-authenticate").as_str(),
+            "WWW-Authenticate"
+        );
         assert_eq!(HeaderName::parse("X-Foo"), HeaderName::parse("x-foo"));
         assert_eq!(HeaderName::parse("X-Foo").as_str(), "X-Foo");
         assert_ne!(HeaderName::parse("X-Foo"), HeaderName::Via);

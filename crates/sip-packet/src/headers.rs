@@ -253,7 +253,10 @@ mod tests {
         h.add("Via", "SIP/2.0/UDP one");
         h.add("Via", "SIP/2.0/UDP two");
         h.insert_at_top("v", "SIP/2.0/UDP zero");
-        assert_eq!(values(&h, "Via"), vec!["SIP/2.0/UDP zero", "SIP/2.0/UDP one", "SIP/2.0/UDP two"]);
+        assert_eq!(
+            values(&h, "Via"),
+            vec!["SIP/2.0/UDP zero", "SIP/2.0/UDP one", "SIP/2.0/UDP two"]
+        );
         assert_eq!(h.iter().next().unwrap().name(), &HeaderName::From);
 
         h.set("via", "SIP/2.0/TCP only");

@@ -40,8 +40,8 @@
 #![forbid(unsafe_code)]
 
 mod auth;
-mod derived;
 mod cseq;
+mod derived;
 pub mod digest;
 mod error;
 mod framer;
@@ -59,8 +59,8 @@ mod uri;
 mod via;
 
 pub use auth::AuthValue;
-pub use derived::{salvage_response, BuildError};
 pub use cseq::CSeq;
+pub use derived::{salvage_response, BuildError};
 pub use error::{ParseError, ParseErrorKind};
 pub use framer::{Frame, FramingError, StreamFramer};
 pub use header_name::HeaderName;

@@ -362,7 +362,11 @@ impl Response {
 fn unchanged_or(wire: Option<&Bytes>, print: impl FnOnce() -> Bytes) -> Bytes {
     match wire {
         Some(w) => {
-            debug_assert_eq!(w, &print(), "cached wire bytes differ from the printed message");
+            debug_assert_eq!(
+                w,
+                &print(),
+                "cached wire bytes differ from the printed message"
+            );
             w.clone()
         }
         None => print(),
@@ -425,7 +429,11 @@ fn write_head_and_body(out: &mut BytesMut, headers: &Headers, body: &Bytes, cano
 }
 
 fn write_content_length(out: &mut BytesMut, len: usize, long_name: bool) {
-    out.put_slice(if long_name { b"Content-Length: " as &[u8] } else { b"l: " });
+    out.put_slice(if long_name {
+        b"Content-Length: " as &[u8]
+    } else {
+        b"l: "
+    });
     write_display(out, &len);
     out.put_slice(b"\r\n");
 }
@@ -570,13 +578,17 @@ mod tests {
         let wire = Bytes::from_static(ok.as_bytes());
         let mut m = Message::parse(wire.clone()).unwrap();
         assert!(reused(&m, &wire));
-        let Message::Response(r) = &mut m else { unreachable!() };
+        let Message::Response(r) = &mut m else {
+            unreachable!()
+        };
         assert!(!r.set_to_tag("x").unwrap(), "the To has a tag");
         assert!(reused(&m, &wire), "nothing changed");
         let wire = Bytes::from(ok.replacen(";tag=1", "", 1));
         let mut m = Message::parse(wire.clone()).unwrap();
         assert!(reused(&m, &wire));
-        let Message::Response(r) = &mut m else { unreachable!() };
+        let Message::Response(r) = &mut m else {
+            unreachable!()
+        };
         assert!(r.set_to_tag("x").unwrap());
         assert!(!reused(&m, &wire));
         assert!(m.to_bytes().windows(6).any(|w| w == b";tag=x"));

@@ -55,7 +55,10 @@ impl NameAddr {
                 .ok_or_else(|| ParseError::value(s, "unterminated quoted display name"))?;
             let rest = text::trim_start(&s[len..]);
             if !rest.starts_with('<') {
-                return Err(ParseError::value(s, "quoted display name not followed by <URI>"));
+                return Err(ParseError::value(
+                    s,
+                    "quoted display name not followed by <URI>",
+                ));
             }
             (Some(&s[..len]), rest)
         } else if let Some(lt) = text::find_byte(s, b'<') {
@@ -259,7 +262,8 @@ mod tests {
     fn forms_of_display_names() {
         let a = NameAddr::parse("caller<sip:caller@example.com>;tag=323").unwrap();
         assert_eq!(a.display_name().unwrap(), "caller");
-        let a = NameAddr::parse("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>").unwrap();
+        let a =
+            NameAddr::parse("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>").unwrap();
         assert_eq!(a.display_name().unwrap(), "token1~` token2'+_ token3*%!.-");
         let a = NameAddr::parse("<sip:x@y>").unwrap();
         assert!(a.display_name().is_none());
@@ -295,7 +299,10 @@ mod tests {
         let mut a = NameAddr::new(Uri::parse("sip:alice@example.com").unwrap())
             .with_display_name("Alice \"A\"")
             .with_tag("abc");
-        assert_eq!(a.to_string(), r#""Alice \"A\"" <sip:alice@example.com>;tag=abc"#);
+        assert_eq!(
+            a.to_string(),
+            r#""Alice \"A\"" <sip:alice@example.com>;tag=abc"#
+        );
         a.set_tag("def");
         let b = NameAddr::parse(&a.to_string()).unwrap();
         assert_eq!(a, b);

@@ -323,13 +323,22 @@ mod tests {
         let alphabet: Vec<char> = "ab=;\" <>:1%.\té[]".chars().collect();
         for _ in 0..200_000 {
             let len = rng.gen_range(0..12);
-            let s: String = (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())]).collect();
+            let s: String = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
             let s = text::trim(&s);
             let plain = is_plain(s) && !s.is_empty();
-            assert_eq!(is_plain_and_valid(s), plain && check_general(s).is_ok(), "{s:?}");
+            assert_eq!(
+                is_plain_and_valid(s),
+                plain && check_general(s).is_ok(),
+                "{s:?}"
+            );
             let p = Params::parse(s);
             if let Ok(p) = p {
-                let general = Params { raw: p.raw.clone(), plain: false };
+                let general = Params {
+                    raw: p.raw.clone(),
+                    plain: false,
+                };
                 for name in ["a", "b", "ab", "A", ""] {
                     assert_eq!(p.get(name), general.get(name), "{s:?} {name:?}");
                 }

@@ -94,7 +94,6 @@ fn head_end_and_lines(buf: &[u8], ends: &mut [usize]) -> Option<((usize, usize),
 /// How many line ends the head scan keeps for the parser: more than a usual message has.
 const KEPT_LINE_ENDS: usize = 32;
 
-
 /// Counts of the headers that may appear once, and whether Via appeared.
 #[derive(Default)]
 struct Seen {
@@ -156,10 +155,8 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
     // Whether printing the message gives back these very bytes (see `Response::wire`):
     // CRLF line ends, no CRLF before the start line, every header line `Name: value` with the
     // name as printing writes it, no folding, no list split. Checked line by line below.
-    let mut verbatim = start_verbatim
-        && skip == 0
-        && body_start - head_end == 2
-        && start_line.len() < first_end;
+    let mut verbatim =
+        start_verbatim && skip == 0 && body_start - head_end == 2 && start_line.len() < first_end;
 
     // One slot per line (list headers with several values may still grow it): the header list
     // is then one allocation whatever the number of headers. Capped, so that a head of empty
@@ -184,7 +181,10 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
         let raw = &h[pos..end];
         pos = end + 1;
         // The name is a token up to the colon on nearly every line: one pass finds both.
-        let token_len = raw.bytes().position(|b| !text::is_token_char(b)).unwrap_or(raw.len());
+        let token_len = raw
+            .bytes()
+            .position(|b| !text::is_token_char(b))
+            .unwrap_or(raw.len());
         let (colon, name) = if raw.as_bytes().get(token_len) == Some(&b':') && token_len > 0 {
             (token_len, &raw[..token_len])
         } else {
@@ -192,14 +192,21 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
                 .ok_or_else(|| ParseError::new(ParseErrorKind::MissingColon).at_line(this_line))?;
             let name = raw[..colon].trim_end_matches([' ', '\t']);
             if name.is_empty() || !name.bytes().all(text::is_token_char) {
-                return Err(ParseError::new(ParseErrorKind::HeaderName(name.to_owned())).at_line(this_line));
+                return Err(
+                    ParseError::new(ParseErrorKind::HeaderName(name.to_owned())).at_line(this_line)
+                );
             }
             (colon, name)
         };
         let after = &raw[colon + 1..];
         let a = after.as_bytes();
         // `: value\r`, the usual shape, needs no search for where the value starts and ends.
-        let value = if a.len() >= 3 && a[0] == b' ' && !text::is_ws(a[1]) && a[a.len() - 1] == b'\r' && !text::is_ws(a[a.len() - 2]) {
+        let usual = a.len() >= 3
+            && a[0] == b' '
+            && !text::is_ws(a[1])
+            && a[a.len() - 1] == b'\r'
+            && !text::is_ws(a[a.len() - 2]);
+        let value = if usual {
             &after[1..after.len() - 1]
         } else {
             text::trim(after)
@@ -224,14 +231,22 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
             // the header's own grammar.
             for v in text::split_outside_quotes(&value, b',').filter(|v| !v.is_empty()) {
                 seen.note(&hname, headers.len());
-                headers.push(Header::parsed(hname.clone(), text::sub(&value, v), compact, this_line));
+                headers.push(Header::parsed(
+                    hname.clone(),
+                    text::sub(&value, v),
+                    compact,
+                    this_line,
+                ));
             }
         } else {
             seen.note(&hname, headers.len());
             headers.push(Header::parsed(hname, value, compact, this_line));
         }
         if headers.len() > limits.max_headers {
-            return Err(ParseError::new(ParseErrorKind::TooManyHeaders(limits.max_headers)).at_line(this_line));
+            return Err(
+                ParseError::new(ParseErrorKind::TooManyHeaders(limits.max_headers))
+                    .at_line(this_line),
+            );
         }
     }
 
@@ -246,14 +261,22 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
     if !seen.via {
         return Err(ParseErrorKind::MissingHeader("Via").into());
     }
-    let cseq_header = headers.iter().nth(cseq_index).ok_or(ParseErrorKind::MissingHeader("CSeq"))?;
+    let cseq_header = headers
+        .iter()
+        .nth(cseq_index)
+        .ok_or(ParseErrorKind::MissingHeader("CSeq"))?;
     let cseq = CSeq::parse_shared(cseq_header.value(), cseq_header.value())
         .map_err(|e| e.at_line(cseq_header.line().unwrap_or(0)).in_header("CSeq"))?;
 
     let body_len = match seen.content_length {
-        Some((_, n)) if n > 1 => return Err(ParseErrorKind::DuplicateHeader("Content-Length").into()),
+        Some((_, n)) if n > 1 => {
+            return Err(ParseErrorKind::DuplicateHeader("Content-Length").into())
+        }
         Some((i, _)) => {
-            let header = headers.iter().nth(i).ok_or(ParseErrorKind::MissingHeader("Content-Length"))?;
+            let header = headers
+                .iter()
+                .nth(i)
+                .ok_or(ParseErrorKind::MissingHeader("Content-Length"))?;
             let v = header.value();
             verbatim = verbatim && (v.len() == 1 || !v.starts_with('0'));
             let n = text::parse_decimal(v)
@@ -407,7 +430,9 @@ fn parse_start_line(owner: &ByteString, line: &str) -> Result<(StartLine, bool),
     // (RFC 4475 §3.1.2.9, §3.1.2.10).
     let three = split_space(line).and_then(|(method, rest)| {
         let (uri, version) = split_space(rest)?;
-        text::find_byte(version, b' ').is_none().then_some((method, uri, version))
+        text::find_byte(version, b' ')
+            .is_none()
+            .then_some((method, uri, version))
     });
     let Some((method, uri, version)) = three else {
         return Err(ParseErrorKind::StartLine(
@@ -424,7 +449,10 @@ fn parse_start_line(owner: &ByteString, line: &str) -> Result<(StartLine, bool),
     let uri = Uri::parse_shared(owner, uri)?;
     if uri.as_sip().is_some_and(|u| u.headers().is_some()) {
         // RFC 3261 §19.1.5: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
-        return Err(ParseError::uri(&uri.to_string(), "a Request-URI must not hold ?headers"));
+        return Err(ParseError::uri(
+            &uri.to_string(),
+            "a Request-URI must not hold ?headers",
+        ));
     }
     let verbatim = version == "SIP/2.0" && uri.prints_as(uri_text);
     Ok((StartLine::Request(method, uri), verbatim))

@@ -44,15 +44,35 @@ const fn classes() -> [u8; 256] {
         let b = i as u8;
         let mut c = 0;
         let alnum = b.is_ascii_alphanumeric();
-        if alnum || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~') {
+        if alnum
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            )
+        {
             c |= TOKEN | PARAM_VALUE;
         }
         if alnum
             || b >= 0x80
             || matches!(
                 b,
-                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' | b'%' | b'&' | b'='
-                    | b'+' | b'$' | b',' | b';' | b'?' | b'/'
+                b'-' | b'_'
+                    | b'.'
+                    | b'!'
+                    | b'~'
+                    | b'*'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'%'
+                    | b'&'
+                    | b'='
+                    | b'+'
+                    | b'$'
+                    | b','
+                    | b';'
+                    | b'?'
+                    | b'/'
             )
         {
             c |= USER;
@@ -63,7 +83,12 @@ const fn classes() -> [u8; 256] {
         if b.is_ascii_digit() || b == b'.' {
             c |= DIGIT_DOT;
         }
-        if b >= 0x80 || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'$' | b'@' | b'?' | b'=') {
+        if b >= 0x80
+            || matches!(
+                b,
+                b'[' | b']' | b'/' | b':' | b'&' | b'$' | b'@' | b'?' | b'='
+            )
+        {
             c |= PARAM_VALUE;
         }
         if b == b';' {
@@ -153,10 +178,7 @@ pub(crate) fn sub(owner: &ByteString, part: &str) -> ByteString {
 /// honouring backslash escapes inside quotes. Pieces are trimmed; empty pieces are kept so that
 /// callers can reject them.
 pub(crate) fn split_outside_quotes(s: &str, sep: u8) -> SplitOutside<'_> {
-    SplitOutside {
-        rest: Some(s),
-        sep,
-    }
+    SplitOutside { rest: Some(s), sep }
 }
 
 /// Iterator of [`split_outside_quotes`].
@@ -352,8 +374,16 @@ mod tests {
         for b in 0..=255u8 {
             let token = b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b);
             assert_eq!(is_token_char(b), token, "{b}");
-            assert_eq!(class(b) & URI_BAD != 0, b <= b' ' || b"<>\"\x7f".contains(&b), "{b}");
-            assert_eq!(class(b) & DOMAIN != 0, b.is_ascii_alphanumeric() || b"-_.".contains(&b), "{b}");
+            assert_eq!(
+                class(b) & URI_BAD != 0,
+                b <= b' ' || b"<>\"\x7f".contains(&b),
+                "{b}"
+            );
+            assert_eq!(
+                class(b) & DOMAIN != 0,
+                b.is_ascii_alphanumeric() || b"-_.".contains(&b),
+                "{b}"
+            );
         }
     }
 
@@ -369,7 +399,10 @@ mod tests {
 
     #[test]
     fn unquote_resolves_escapes_and_rejects_unbalanced() {
-        assert_eq!(unquote(r#""J Rosenberg \\\"""#).unwrap(), r#"J Rosenberg \""#);
+        assert_eq!(
+            unquote(r#""J Rosenberg \\\"""#).unwrap(),
+            r#"J Rosenberg \""#
+        );
         assert_eq!(unquote(r#""plain""#).unwrap(), "plain");
         assert!(unquote(r#""open"#).is_none());
         assert!(unquote(r#""a"b""#).is_none());

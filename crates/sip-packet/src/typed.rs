@@ -19,7 +19,11 @@ fn at(h: &Header, e: ParseError) -> ParseError {
     }
 }
 
-fn one<'a>(headers: &'a Headers, name: HeaderName, label: &'static str) -> Result<&'a Header, ParseError> {
+fn one<'a>(
+    headers: &'a Headers,
+    name: HeaderName,
+    label: &'static str,
+) -> Result<&'a Header, ParseError> {
     headers
         .iter()
         .find(|h| h.name() == &name)
@@ -142,7 +146,12 @@ impl Headers {
             Some(h) => text::parse_decimal(h.value())
                 .and_then(|n| usize::try_from(n).ok())
                 .map(Some)
-                .ok_or_else(|| at(h, ParseErrorKind::ContentLength(h.value().to_string()).into())),
+                .ok_or_else(|| {
+                    at(
+                        h,
+                        ParseErrorKind::ContentLength(h.value().to_string()).into(),
+                    )
+                }),
         }
     }
 
@@ -154,10 +163,13 @@ impl Headers {
         let v = h.value();
         let media = text::trim(v.split(';').next().unwrap_or(""));
         match media.split_once('/') {
-            Some((t, s)) if text::is_token(text::trim(t)) && text::is_token(text::trim(s)) => Ok(Some(
-                format!("{}/{}", text::trim(t), text::trim(s)).to_ascii_lowercase(),
+            Some((t, s)) if text::is_token(text::trim(t)) && text::is_token(text::trim(s)) => Ok(
+                Some(format!("{}/{}", text::trim(t), text::trim(s)).to_ascii_lowercase()),
+            ),
+            _ => Err(at(
+                h,
+                ParseError::value(v, "Content-Type is not type/subtype"),
             )),
-            _ => Err(at(h, ParseError::value(v, "Content-Type is not type/subtype"))),
         }
     }
 
@@ -179,7 +191,10 @@ impl Headers {
         self.cseq()?;
         let call_id = one(self, HeaderName::CallId, "Call-ID")?;
         if call_id.value().is_empty() || call_id.value().bytes().any(|b| b <= b' ') {
-            return Err(at(call_id, ParseError::value(call_id.value(), "Call-ID is empty or holds whitespace")));
+            return Err(at(
+                call_id,
+                ParseError::value(call_id.value(), "Call-ID is empty or holds whitespace"),
+            ));
         }
         for v in self.vias() {
             v?;
@@ -191,7 +206,10 @@ impl Headers {
             star |= c? == Contact::Star;
         }
         if star && contacts > 1 {
-            return Err(ParseError::value("*", "Contact * together with other contacts").in_header("Contact"));
+            return Err(
+                ParseError::value("*", "Contact * together with other contacts")
+                    .in_header("Contact"),
+            );
         }
         for r in self.routes().chain(self.record_routes()) {
             r?;
@@ -233,7 +251,10 @@ mod tests {
     fn content_type_is_lowercased_without_params() {
         let mut h = Headers::new();
         h.add("c", "Application/SDP ; charset=utf-8");
-        assert_eq!(h.content_type().unwrap().as_deref(), Some("application/sdp"));
+        assert_eq!(
+            h.content_type().unwrap().as_deref(),
+            Some("application/sdp")
+        );
         h.set("Content-Type", "garbage");
         assert!(h.content_type().is_err());
     }

@@ -69,7 +69,10 @@ impl Host {
         if domain_chars {
             Ok(Self::Domain(text::sub(owner, s)))
         } else {
-            Err(ParseError::value(s, "host holds a character not allowed in a domain name"))
+            Err(ParseError::value(
+                s,
+                "host holds a character not allowed in a domain name",
+            ))
         }
     }
 
@@ -183,7 +186,10 @@ impl SipUri {
             return Err(ParseError::uri(s, "not a sip: or sips: URI"));
         };
         if rest.bytes().any(|b| text::class(b) & text::URI_BAD != 0) {
-            return Err(ParseError::uri(s, "holds whitespace, a control character, < > or \""));
+            return Err(ParseError::uri(
+                s,
+                "holds whitespace, a control character, < > or \"",
+            ));
         }
         // The user part may hold ';', '?' and '/' (RFC 3261 user-unreserved) but never '@',
         // and neither may what follows it: the last '@' ends the userinfo.
@@ -201,11 +207,17 @@ impl SipUri {
                     return Err(ParseError::uri(s, "empty user part before @"));
                 }
                 if !u.bytes().all(is_user_char) {
-                    return Err(ParseError::uri(s, "user part holds a character that must be escaped"));
+                    return Err(ParseError::uri(
+                        s,
+                        "user part holds a character that must be escaped",
+                    ));
                 }
                 if let Some(p) = p {
                     if !p.bytes().all(is_user_char) {
-                        return Err(ParseError::uri(s, "password holds a character that must be escaped"));
+                        return Err(ParseError::uri(
+                            s,
+                            "password holds a character that must be escaped",
+                        ));
                     }
                 }
                 (Some(text::sub(owner, u)), p.map(|p| text::sub(owner, p)))
@@ -221,7 +233,8 @@ impl SipUri {
             None => (hostpart, ""),
         };
         let (host, port) = split_host_port(hostport).map_err(|why| ParseError::uri(s, why))?;
-        let host = Host::parse_shared(owner, host).map_err(|_| ParseError::uri(s, "invalid host"))?;
+        let host =
+            Host::parse_shared(owner, host).map_err(|_| ParseError::uri(s, "invalid host"))?;
         let params = Params::parse_shared(owner, params)
             .map_err(|_| ParseError::uri(s, "malformed URI parameter"))?;
         let headers = match headers {
@@ -256,7 +269,8 @@ impl SipUri {
         // The userinfo ends at the last '@'; host, port, parameters and headers are found
         // after it, so their positions start over at each '@'. `user_chars` is the classes
         // every byte before the last '@' shares, the first ':' (user:password) left out.
-        let (mut at, mut first_colon, mut port_colon, mut semi, mut question) = (NONE, NONE, NONE, NONE, NONE);
+        let (mut at, mut first_colon, mut port_colon, mut semi, mut question) =
+            (NONE, NONE, NONE, NONE, NONE);
         let (mut any, mut run, mut user_chars) = (0u8, u8::MAX, u8::MAX);
         for (i, &c) in rest.iter().enumerate() {
             let k = text::class(c);
@@ -305,9 +319,17 @@ impl SipUri {
             if user.is_empty() {
                 return None;
             }
-            (Some(text::sub(owner, user)), password.map(|p| text::sub(owner, p)), at + 1)
+            (
+                Some(text::sub(owner, user)),
+                password.map(|p| text::sub(owner, p)),
+                at + 1,
+            )
         };
-        let hostpart_end = if question == NONE { text.len() } else { question };
+        let hostpart_end = if question == NONE {
+            text.len()
+        } else {
+            question
+        };
         let hostport_end = if semi == NONE { hostpart_end } else { semi };
         let (host, port) = if port_colon == NONE {
             (&text[host_start..hostport_end], None)
@@ -509,7 +531,9 @@ fn decimal_len(mut n: u32) -> usize {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    if s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes()) {
+    if s.len() >= prefix.len()
+        && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    {
         Some(&s[prefix.len()..])
     } else {
         None
@@ -571,7 +595,8 @@ impl TelUri {
     }
 
     fn parse_shared(owner: &ByteString, s: &str) -> Result<Self, ParseError> {
-        let rest = strip_prefix_ci(s, "tel:").ok_or_else(|| ParseError::uri(s, "not a tel: URI"))?;
+        let rest =
+            strip_prefix_ci(s, "tel:").ok_or_else(|| ParseError::uri(s, "not a tel: URI"))?;
         let (number, params) = match rest.find(';') {
             Some(i) => (&rest[..i], &rest[i + 1..]),
             None => (rest, ""),
@@ -662,9 +687,13 @@ impl Uri {
         } else if scheme.eq_ignore_ascii_case("tel") {
             TelUri::parse_shared(owner, s).map(Self::Tel)
         } else if s.len() == colon + 1
-            || s.bytes().any(|b| b <= b' ' || matches!(b, b'<' | b'>' | b'"' | 0x7f))
+            || s.bytes()
+                .any(|b| b <= b' ' || matches!(b, b'<' | b'>' | b'"' | 0x7f))
         {
-            Err(ParseError::uri(s, "absolute URI is empty or holds whitespace, < > or \""))
+            Err(ParseError::uri(
+                s,
+                "absolute URI is empty or holds whitespace, < > or \"",
+            ))
         } else {
             Ok(Self::Other(text::sub(owner, s)))
         }
@@ -692,7 +721,13 @@ impl Uri {
         }
         let host = match &u.host {
             Host::Domain(d) => d.len(),
-            Host::Ipv4(a) => a.octets().iter().map(|&o| decimal_len(o.into())).sum::<usize>() + 3,
+            Host::Ipv4(a) => {
+                a.octets()
+                    .iter()
+                    .map(|&o| decimal_len(o.into()))
+                    .sum::<usize>()
+                    + 3
+            }
             Host::Ipv6(_) => return false,
         };
         let opt = |v: &Option<ByteString>| v.as_ref().map_or(0, |v| v.len() + 1);
@@ -701,7 +736,11 @@ impl Uri {
             + opt(&u.password)
             + host
             + u.port.map_or(0, |p| decimal_len(p.into()) + 1)
-            + if u.params.is_empty() { 0 } else { u.params.as_str().len() + 1 }
+            + if u.params.is_empty() {
+                0
+            } else {
+                u.params.as_str().len() + 1
+            }
             + opt(&u.headers);
         len == text.len()
     }
@@ -837,10 +876,22 @@ mod tests {
     // RFC 3261 §19.1.4: the URIs that are equivalent.
     #[test]
     fn rfc3261_equivalent_pairs() {
-        assert!(eqv("sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"));
-        assert!(eqv("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5"));
-        assert!(eqv("sip:carol@chicago.com", "sip:carol@chicago.com;security=on"));
-        assert!(eqv("sip:carol@chicago.com;newparam=5", "sip:carol@chicago.com;security=on"));
+        assert!(eqv(
+            "sip:%61lice@atlanta.com;transport=TCP",
+            "sip:alice@AtLanTa.CoM;Transport=tcp"
+        ));
+        assert!(eqv(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com;newparam=5"
+        ));
+        assert!(eqv(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com;security=on"
+        ));
+        assert!(eqv(
+            "sip:carol@chicago.com;newparam=5",
+            "sip:carol@chicago.com;security=on"
+        ));
         assert!(eqv(
             "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
             "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com"
@@ -854,13 +905,28 @@ mod tests {
     // RFC 3261 §19.1.4: the URIs that are not.
     #[test]
     fn rfc3261_different_pairs() {
-        assert!(!eqv("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"));
+        assert!(!eqv(
+            "SIP:ALICE@AtLanTa.CoM;Transport=udp",
+            "sip:alice@AtLanTa.CoM;Transport=UDP"
+        ));
         assert!(!eqv("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"));
-        assert!(!eqv("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp"));
-        assert!(!eqv("sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp"));
-        assert!(!eqv("sip:carol@chicago.com", "sip:carol@chicago.com?Subject=next%20meeting"));
+        assert!(!eqv(
+            "sip:bob@biloxi.com",
+            "sip:bob@biloxi.com;transport=udp"
+        ));
+        assert!(!eqv(
+            "sip:bob@biloxi.com",
+            "sip:bob@biloxi.com:6000;transport=tcp"
+        ));
+        assert!(!eqv(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com?Subject=next%20meeting"
+        ));
         assert!(!eqv("sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4"));
-        assert!(!eqv("sip:carol@chicago.com;security=on", "sip:carol@chicago.com;security=off"));
+        assert!(!eqv(
+            "sip:carol@chicago.com;security=on",
+            "sip:carol@chicago.com;security=off"
+        ));
     }
 
     // Found by fuzzing (parse_uri): a parameter written twice with two values made a URI
@@ -884,7 +950,9 @@ mod tests {
         let (mut usual, mut valid) = (0, 0);
         for i in 0..200_000 {
             let len = rng.gen_range(0..16);
-            let tail: String = (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())]).collect();
+            let tail: String = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
             let s = format!("{}{tail}", ["sip:", "sips:", "SIP:", "sip:u@h"][i % 4]);
             let owner = ByteString::from(s.as_str());
             let general = SipUri::parse_general(&owner, &owner);
@@ -895,13 +963,17 @@ mod tests {
                 assert_eq!(format!("{u:?}"), format!("{g:?}"), "{s:?}");
             }
         }
-        assert!(usual > valid / 2, "the usual parser took {usual} of {valid} valid URIs");
+        assert!(
+            usual > valid / 2,
+            "the usual parser took {usual} of {valid} valid URIs"
+        );
     }
 
     #[test]
     fn user_chars_are_rfc3261s() {
         for b in 0..=255u8 {
-            let expected = b.is_ascii_alphanumeric() || b >= 0x80 || b"-_.!~*'()%&=+$,;?/".contains(&b);
+            let expected =
+                b.is_ascii_alphanumeric() || b >= 0x80 || b"-_.!~*'()%&=+$,;?/".contains(&b);
             assert_eq!(is_user_char(b), expected, "{b}");
         }
     }

@@ -148,9 +148,15 @@ impl Via {
 
     /// Any Via value `s`, split into `head` and `params` at its first `;`, part by part,
     /// saying what is wrong with a bad one.
-    fn parse_general(owner: &ByteString, s: &str, head: &str, params: &str) -> Result<Self, ParseError> {
+    fn parse_general(
+        owner: &ByteString,
+        s: &str,
+        head: &str,
+        params: &str,
+    ) -> Result<Self, ParseError> {
         let mut parts = head.splitn(3, '/');
-        let (Some(protocol), Some(version), Some(rest)) = (parts.next(), parts.next(), parts.next())
+        let (Some(protocol), Some(version), Some(rest)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             return Err(ParseError::value(s, "Via lacks protocol/version/transport"));
         };
@@ -165,7 +171,10 @@ impl Via {
         let transport = &rest[..split];
         let sent_by = text::trim(&rest[split..]);
         if !text::is_token(protocol) || !text::is_token(version) || !text::is_token(transport) {
-            return Err(ParseError::value(s, "Via protocol, version or transport is not a token"));
+            return Err(ParseError::value(
+                s,
+                "Via protocol, version or transport is not a token",
+            ));
         }
         if sent_by.bytes().any(text::is_ws) {
             return Err(ParseError::value(s, "whitespace inside Via sent-by"));
@@ -187,7 +196,11 @@ impl Via {
     /// The Via of nearly every message, `SIP/2.0/UDP host:port` before the parameters, in
     /// one pass; `None` sends anything else (spaces around `/`, another protocol, an error)
     /// to the general parser, whose result it gives whenever it gives one.
-    fn parse_usual(owner: &ByteString, head: &str, params: &str) -> Option<Result<Self, ParseError>> {
+    fn parse_usual(
+        owner: &ByteString,
+        head: &str,
+        params: &str,
+    ) -> Option<Result<Self, ParseError>> {
         let rest = head.strip_prefix("SIP/2.0/")?;
         let space = rest.bytes().position(|b| !text::is_token_char(b))?;
         // Checked before slicing: a byte that ends the token may start a UTF-8 character.
@@ -204,7 +217,8 @@ impl Via {
         Some(Ok(Self {
             protocol: ByteString::from_static("SIP"),
             version: ByteString::from_static("2.0"),
-            transport: Transport::known(transport).unwrap_or_else(|| Transport::Other(text::sub(owner, transport))),
+            transport: Transport::known(transport)
+                .unwrap_or_else(|| Transport::Other(text::sub(owner, transport))),
             host,
             port,
             params,
@@ -294,7 +308,8 @@ impl Via {
 
     /// Asks for rport (a bare `rport`), or fills it in with the source port.
     pub fn set_rport(&mut self, port: Option<u16>) {
-        self.params.set("rport", port.map(|p| p.to_string()).as_deref());
+        self.params
+            .set("rport", port.map(|p| p.to_string()).as_deref());
     }
 
     /// The `maddr` parameter.
@@ -317,7 +332,11 @@ impl Via {
 
 impl fmt::Display for Via {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{} {}", self.protocol, self.version, self.transport, self.host)?;
+        write!(
+            f,
+            "{}/{}/{} {}",
+            self.protocol, self.version, self.transport, self.host
+        )?;
         if let Some(p) = self.port {
             write!(f, ":{p}")?;
         }
@@ -348,31 +367,51 @@ mod tests {
 
     #[test]
     fn tortuous_whitespace() {
-        let v = Via::parse("SIP  / 2.0  / TCP     spindle.example.com   ;  branch  =   z9hG4bK9ikj8").unwrap();
+        let v =
+            Via::parse("SIP  / 2.0  / TCP     spindle.example.com   ;  branch  =   z9hG4bK9ikj8")
+                .unwrap();
         assert_eq!(v.transport(), &Transport::Tcp);
         assert_eq!(v.host().to_string(), "spindle.example.com");
         assert_eq!(v.branch(), Some("z9hG4bK9ikj8"));
-        assert_eq!(v.to_string(), "SIP/2.0/TCP spindle.example.com;branch  =   z9hG4bK9ikj8");
+        assert_eq!(
+            v.to_string(),
+            "SIP/2.0/TCP spindle.example.com;branch  =   z9hG4bK9ikj8"
+        );
     }
 
     #[test]
     fn ipv6_sent_by_and_received() {
-        let v = Via::parse("SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKas3-111;received=2001:db8::9:255").unwrap();
+        let v = Via::parse(
+            "SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKas3-111;received=2001:db8::9:255",
+        )
+        .unwrap();
         assert_eq!(v.port(), Some(6050));
-        assert_eq!(v.received(), Some(Host::Ipv6("2001:db8::9:255".parse().unwrap())));
-        let v = Via::parse("SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3;received=[2001:db8::9:255]").unwrap();
-        assert_eq!(v.received(), Some(Host::Ipv6("2001:db8::9:255".parse().unwrap())));
+        assert_eq!(
+            v.received(),
+            Some(Host::Ipv6("2001:db8::9:255".parse().unwrap()))
+        );
+        let v =
+            Via::parse("SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3;received=[2001:db8::9:255]")
+                .unwrap();
+        assert_eq!(
+            v.received(),
+            Some(Host::Ipv6("2001:db8::9:255".parse().unwrap()))
+        );
     }
 
     #[test]
     fn rport_flag_and_value() {
-        let mut v = Via::new(Transport::Udp, Host::parse("10.0.0.1").unwrap(), Some(5060)).with_branch("z9hG4bKx");
+        let mut v = Via::new(Transport::Udp, Host::parse("10.0.0.1").unwrap(), Some(5060))
+            .with_branch("z9hG4bKx");
         assert_eq!(v.rport(), None);
         v.set_rport(None);
         assert_eq!(v.rport(), Some(None));
         v.set_rport(Some(41000));
         assert_eq!(v.rport(), Some(Some(41000)));
-        assert_eq!(v.to_string(), "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx;rport=41000");
+        assert_eq!(
+            v.to_string(),
+            "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKx;rport=41000"
+        );
     }
 
     /// Random texts over the characters that matter to a Via: whenever the one-pass parser
@@ -385,7 +424,9 @@ mod tests {
         let mut usual = 0;
         for i in 0..100_000 {
             let len = rng.gen_range(0..14);
-            let tail: String = (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())]).collect();
+            let tail: String = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
             let s = format!("SIP/2.0/{}{tail}", ["", "UDP ", "TCP h", "UDP h:5"][i % 4]);
             let owner = ByteString::from(s.as_str());
             let (head, params) = match text::find_byte(&owner, b';') {

@@ -44,7 +44,10 @@ fn wsinv() {
     let m = accept("rfc4475/wsinv.dat");
     let h = m.headers();
     assert_eq!(req(&m).method().as_str(), "INVITE");
-    assert_eq!(req(&m).uri().to_string(), "sip:vivekg@chair-dnrc.example.com;unknownparam");
+    assert_eq!(
+        req(&m).uri().to_string(),
+        "sip:vivekg@chair-dnrc.example.com;unknownparam"
+    );
     assert_eq!(h.to().unwrap().tag(), Some("1918181833n"));
     let from = h.from().unwrap();
     assert_eq!(from.display_name().unwrap(), r#"J Rosenberg \""#);
@@ -55,21 +58,49 @@ fn wsinv() {
     assert_eq!((cseq.seq(), cseq.method().as_str()), (9, "INVITE"));
     let vias: Vec<_> = h.vias().map(Result::unwrap).collect();
     assert_eq!(vias.len(), 3);
-    assert_eq!((vias[0].transport(), vias[0].host(), vias[0].branch()), (&Transport::Udp, &host("192.0.2.2"), Some("390skdjuw")));
-    assert_eq!((vias[1].transport(), vias[1].host(), vias[1].branch()), (&Transport::Tcp, &host("spindle.example.com"), Some("z9hG4bK9ikj8")));
-    assert_eq!((vias[2].transport(), vias[2].host(), vias[2].branch()), (&Transport::Udp, &host("192.168.255.111"), Some("z9hG4bK30239")));
+    assert_eq!(
+        (vias[0].transport(), vias[0].host(), vias[0].branch()),
+        (&Transport::Udp, &host("192.0.2.2"), Some("390skdjuw"))
+    );
+    assert_eq!(
+        (vias[1].transport(), vias[1].host(), vias[1].branch()),
+        (
+            &Transport::Tcp,
+            &host("spindle.example.com"),
+            Some("z9hG4bK9ikj8")
+        )
+    );
+    assert_eq!(
+        (vias[2].transport(), vias[2].host(), vias[2].branch()),
+        (
+            &Transport::Udp,
+            &host("192.168.255.111"),
+            Some("z9hG4bK30239")
+        )
+    );
     assert_eq!(h.get("Subject").unwrap(), "");
-    assert_eq!(h.get("newfangledheader").unwrap(), "newfangled value continued newfangled value");
+    assert_eq!(
+        h.get("newfangledheader").unwrap(),
+        "newfangled value continued newfangled value"
+    );
     assert_eq!(h.get("UnknownHeaderWithUnusualValue").unwrap(), ";;,,;;,;");
     let contacts: Vec<_> = h.contacts().map(Result::unwrap).collect();
-    let Contact::Address(c) = &contacts[0] else { panic!() };
+    let Contact::Address(c) = &contacts[0] else {
+        panic!()
+    };
     assert_eq!(c.display_name().unwrap(), r#"Quoted string """#);
     assert_eq!(c.q(), Some(0.33));
     assert_eq!(c.params().get("newparam"), Some(Some("newvalue")));
     assert!(c.params().contains("secondparam"));
-    assert_eq!(h.routes().next().unwrap().unwrap().uri().to_string(), "sip:services.example.com;lr;unknownwith=value;unknown-no-value");
+    assert_eq!(
+        h.routes().next().unwrap().unwrap().uri().to_string(),
+        "sip:services.example.com;lr;unknownwith=value;unknown-no-value"
+    );
     assert_eq!(m.body().len(), 150);
-    assert_eq!(h.content_type().unwrap().as_deref(), Some("application/sdp"));
+    assert_eq!(
+        h.content_type().unwrap().as_deref(),
+        Some("application/sdp")
+    );
 }
 
 #[test]
@@ -79,16 +110,37 @@ fn intmeth() {
     assert_eq!(req(&m).method().as_str(), method);
     assert_eq!(m.headers().cseq().unwrap().method().as_str(), method);
     let uri = req(&m).uri().as_sip().unwrap();
-    assert_eq!(uri.user(), Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"));
-    assert_eq!(uri.password(), Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"));
-    assert_eq!(m.headers().to().unwrap().display_name().unwrap(), "BEL:\u{7} NUL:\u{0} DEL:\u{7f}");
+    assert_eq!(
+        uri.user(),
+        Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*")
+    );
+    assert_eq!(
+        uri.password(),
+        Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
+    );
+    assert_eq!(
+        m.headers().to().unwrap().display_name().unwrap(),
+        "BEL:\u{7} NUL:\u{0} DEL:\u{7f}"
+    );
     let from = m.headers().from().unwrap();
-    assert_eq!(from.display_name().unwrap(), "token1~` token2'+_ token3*%!.-");
-    assert_eq!(from.params().get_unquoted("fromParam''~+*_!.-%").unwrap(), "работающий");
+    assert_eq!(
+        from.display_name().unwrap(),
+        "token1~` token2'+_ token3*%!.-"
+    );
+    assert_eq!(
+        from.params().get_unquoted("fromParam''~+*_!.-%").unwrap(),
+        "работающий"
+    );
     assert_eq!(from.tag(), Some("_token~1'+`*%!-."));
-    assert_eq!(m.headers().call_id().unwrap(), "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{");
+    assert_eq!(
+        m.headers().call_id().unwrap(),
+        "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"
+    );
     assert_eq!(m.headers().max_forwards().unwrap(), Some(255));
-    assert_eq!(m.headers().get("extensionHeader-!.%*+_`'~").unwrap(), "\u{feff}大停電");
+    assert_eq!(
+        m.headers().get("extensionHeader-!.%*+_`'~").unwrap(),
+        "\u{feff}大停電"
+    );
 }
 
 #[test]
@@ -96,18 +148,40 @@ fn esc01() {
     let m = accept("rfc4475/esc01.dat");
     let uri = req(&m).uri().as_sip().unwrap();
     assert_eq!(uri.user_decoded().unwrap(), "sips:user@example.com");
-    assert_eq!(m.headers().to().unwrap().uri(), &Uri::parse("sip:user@example.com").unwrap());
-    assert_eq!(m.headers().from().unwrap().uri().as_sip().unwrap().user_decoded().unwrap(), "I have spaces");
+    assert_eq!(
+        m.headers().to().unwrap().uri(),
+        &Uri::parse("sip:user@example.com").unwrap()
+    );
+    assert_eq!(
+        m.headers()
+            .from()
+            .unwrap()
+            .uri()
+            .as_sip()
+            .unwrap()
+            .user_decoded()
+            .unwrap(),
+        "I have spaces"
+    );
     let c = m.headers().contacts().next().unwrap().unwrap();
-    assert_eq!(c.address().unwrap().uri(), &Uri::parse("sip:caller@host5.example.net;lr;name=value%25%34%31").unwrap());
-    assert_eq!(m.headers().content_type().unwrap().as_deref(), Some("application/sdp"));
+    assert_eq!(
+        c.address().unwrap().uri(),
+        &Uri::parse("sip:caller@host5.example.net;lr;name=value%25%34%31").unwrap()
+    );
+    assert_eq!(
+        m.headers().content_type().unwrap().as_deref(),
+        Some("application/sdp")
+    );
 }
 
 #[test]
 fn escnull() {
     let m = accept("rfc4475/escnull.dat");
     let to = m.headers().to().unwrap();
-    assert_eq!(to.uri().as_sip().unwrap().user_decoded().unwrap(), "null-\0-null");
+    assert_eq!(
+        to.uri().as_sip().unwrap().user_decoded().unwrap(),
+        "null-\0-null"
+    );
     assert_eq!(m.headers().contacts().count(), 2);
 }
 
@@ -116,23 +190,35 @@ fn esc02() {
     let m = accept("rfc4475/esc02.dat");
     assert_eq!(req(&m).method().as_str(), "RE%47IST%45R");
     assert_eq!(m.headers().to().unwrap().display_name().unwrap(), "%Z%45");
-    assert_eq!(m.headers().top_via().unwrap().branch(), Some("z9hG4bK209%fzsnel234"));
+    assert_eq!(
+        m.headers().top_via().unwrap().branch(),
+        Some("z9hG4bK209%fzsnel234")
+    );
     // C%6Fntact is a header of its own, not Contact.
     assert_eq!(m.headers().contacts().count(), 2);
-    assert_eq!(m.headers().get("C%6Fntact").unwrap(), "<sip:alias2@host2.example.com>");
+    assert_eq!(
+        m.headers().get("C%6Fntact").unwrap(),
+        "<sip:alias2@host2.example.com>"
+    );
 }
 
 #[test]
 fn lwsdisp() {
     let m = accept("rfc4475/lwsdisp.dat");
-    assert_eq!(m.headers().from().unwrap().display_name().unwrap(), "caller");
+    assert_eq!(
+        m.headers().from().unwrap().display_name().unwrap(),
+        "caller"
+    );
 }
 
 #[test]
 fn longreq() {
     let m = accept("rfc4475/longreq.dat");
     let to = m.headers().to().unwrap();
-    assert!(to.display_name().unwrap().starts_with("I have a user name of extremeextreme"));
+    assert!(to
+        .display_name()
+        .unwrap()
+        .starts_with("I have a user name of extremeextreme"));
     assert_eq!(to.uri().as_sip().unwrap().port(), Some(6000));
     assert!(to.uri().as_sip().unwrap().params().contains("verylonglonglonglonglonglonglonglonglonglonglonglonglonglonglonglonglonglonglonglonglonglonglonglonglongParameterNameWithNoValue"));
     assert_eq!(m.headers().vias().count(), 34);
@@ -145,7 +231,10 @@ fn longreq() {
 fn dblreq() {
     let m = accept("rfc4475/dblreq.dat");
     assert_eq!(req(&m).method().as_str(), "REGISTER");
-    assert!(m.body().is_empty(), "the second message in the datagram is ignored");
+    assert!(
+        m.body().is_empty(),
+        "the second message in the datagram is ignored"
+    );
 }
 
 #[test]
@@ -161,14 +250,21 @@ fn semiuri() {
 #[test]
 fn transports() {
     let m = accept("rfc4475/transports.dat");
-    let t: Vec<String> = m.headers().vias().map(|v| v.unwrap().transport().to_string()).collect();
+    let t: Vec<String> = m
+        .headers()
+        .vias()
+        .map(|v| v.unwrap().transport().to_string())
+        .collect();
     assert_eq!(t, ["UDP", "SCTP", "TLS", "UNKNOWN", "TCP"]);
 }
 
 #[test]
 fn mpart01() {
     let m = accept("rfc4475/mpart01.dat");
-    assert_eq!(m.headers().content_type().unwrap().as_deref(), Some("multipart/mixed"));
+    assert_eq!(
+        m.headers().content_type().unwrap().as_deref(),
+        Some("multipart/mixed")
+    );
     assert_eq!(Some(m.body().len()), m.headers().content_length().unwrap());
 }
 
@@ -177,7 +273,10 @@ fn unreason() {
     let m = accept("rfc4475/unreason.dat");
     let r = m.as_response().unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(r.reason(), "= 2**3 * 5**2 но сто девяносто девять - простое");
+    assert_eq!(
+        r.reason(),
+        "= 2**3 * 5**2 но сто девяносто девять - простое"
+    );
 }
 
 #[test]
@@ -202,12 +301,17 @@ fn badinv01() {
 
 #[test]
 fn clerr() {
-    assert_kind("rfc4475/clerr.dat", |k| matches!(k, ParseErrorKind::BodyTruncated { declared: 9999, .. }));
+    assert_kind("rfc4475/clerr.dat", |k| {
+        matches!(k, ParseErrorKind::BodyTruncated { declared: 9999, .. })
+    });
 }
 
 #[test]
 fn ncl() {
-    assert_kind("rfc4475/ncl.dat", |k| matches!(k, ParseErrorKind::ContentLength(v) if v == "-999"));
+    assert_kind(
+        "rfc4475/ncl.dat",
+        |k| matches!(k, ParseErrorKind::ContentLength(v) if v == "-999"),
+    );
 }
 
 #[test]
@@ -220,7 +324,9 @@ fn scalar02() {
 #[test]
 fn scalarlg() {
     // A response: dropped, never answered.
-    assert_kind("rfc4475/scalarlg.dat", |k| matches!(k, ParseErrorKind::Number { .. }));
+    assert_kind("rfc4475/scalarlg.dat", |k| {
+        matches!(k, ParseErrorKind::Number { .. })
+    });
 }
 
 #[test]
@@ -231,27 +337,37 @@ fn quotbal() {
 
 #[test]
 fn ltgtruri() {
-    assert_kind("rfc4475/ltgtruri.dat", |k| matches!(k, ParseErrorKind::Uri { .. }));
+    assert_kind("rfc4475/ltgtruri.dat", |k| {
+        matches!(k, ParseErrorKind::Uri { .. })
+    });
 }
 
 #[test]
 fn lwsruri() {
-    assert_kind("rfc4475/lwsruri.dat", |k| matches!(k, ParseErrorKind::StartLine(_)));
+    assert_kind("rfc4475/lwsruri.dat", |k| {
+        matches!(k, ParseErrorKind::StartLine(_))
+    });
 }
 
 #[test]
 fn lwsstart() {
-    assert_kind("rfc4475/lwsstart.dat", |k| matches!(k, ParseErrorKind::StartLine(_)));
+    assert_kind("rfc4475/lwsstart.dat", |k| {
+        matches!(k, ParseErrorKind::StartLine(_))
+    });
 }
 
 #[test]
 fn trws() {
-    assert_kind("rfc4475/trws.dat", |k| matches!(k, ParseErrorKind::StartLine(_)));
+    assert_kind("rfc4475/trws.dat", |k| {
+        matches!(k, ParseErrorKind::StartLine(_))
+    });
 }
 
 #[test]
 fn escruri() {
-    assert_kind("rfc4475/escruri.dat", |k| matches!(k, ParseErrorKind::Uri { .. }));
+    assert_kind("rfc4475/escruri.dat", |k| {
+        matches!(k, ParseErrorKind::Uri { .. })
+    });
 }
 
 #[test]
@@ -291,17 +407,23 @@ fn badvers() {
 
 #[test]
 fn mismatch01() {
-    assert_kind("rfc4475/mismatch01.dat", |k| matches!(k, ParseErrorKind::CSeqMethodMismatch { .. }));
+    assert_kind("rfc4475/mismatch01.dat", |k| {
+        matches!(k, ParseErrorKind::CSeqMethodMismatch { .. })
+    });
 }
 
 #[test]
 fn mismatch02() {
-    assert_kind("rfc4475/mismatch02.dat", |k| matches!(k, ParseErrorKind::CSeqMethodMismatch { .. }));
+    assert_kind("rfc4475/mismatch02.dat", |k| {
+        matches!(k, ParseErrorKind::CSeqMethodMismatch { .. })
+    });
 }
 
 #[test]
 fn bigcode() {
-    assert_kind("rfc4475/bigcode.dat", |k| matches!(k, ParseErrorKind::StatusCode(_)));
+    assert_kind("rfc4475/bigcode.dat", |k| {
+        matches!(k, ParseErrorKind::StatusCode(_))
+    });
 }
 
 // ---- RFC 4475 §3.2, §3.3, §3.4: valid messages a transaction layer or UAS acts on ----
@@ -314,13 +436,18 @@ fn badbranch() {
 
 #[test]
 fn insuf() {
-    assert_kind("rfc4475/insuf.dat", |k| matches!(k, ParseErrorKind::MissingHeader("From" | "To" | "Call-ID")));
+    assert_kind("rfc4475/insuf.dat", |k| {
+        matches!(k, ParseErrorKind::MissingHeader("From" | "To" | "Call-ID"))
+    });
 }
 
 #[test]
 fn unkscm() {
     let m = accept("rfc4475/unkscm.dat");
-    assert!(req(&m).uri().scheme().eq_ignore_ascii_case("nobodyknowsthisscheme"));
+    assert!(req(&m)
+        .uri()
+        .scheme()
+        .eq_ignore_ascii_case("nobodyknowsthisscheme"));
     assert!(req(&m).uri().as_sip().is_none());
 }
 
@@ -349,7 +476,10 @@ fn bext01() {
 #[test]
 fn invut() {
     let m = accept("rfc4475/invut.dat");
-    assert_eq!(m.headers().content_type().unwrap().as_deref(), Some("application/unknownformat"));
+    assert_eq!(
+        m.headers().content_type().unwrap().as_deref(),
+        Some("application/unknownformat")
+    );
 }
 
 #[test]
@@ -362,12 +492,16 @@ fn regaut01() {
 
 #[test]
 fn multi01() {
-    assert_kind("rfc4475/multi01.dat", |k| matches!(k, ParseErrorKind::DuplicateHeader(_)));
+    assert_kind("rfc4475/multi01.dat", |k| {
+        matches!(k, ParseErrorKind::DuplicateHeader(_))
+    });
 }
 
 #[test]
 fn mcl01() {
-    assert_kind("rfc4475/mcl01.dat", |k| matches!(k, ParseErrorKind::DuplicateHeader("Content-Length")));
+    assert_kind("rfc4475/mcl01.dat", |k| {
+        matches!(k, ParseErrorKind::DuplicateHeader("Content-Length"))
+    });
 }
 
 #[test]
@@ -389,7 +523,14 @@ fn cparam01() {
     let c = m.headers().contacts().next().unwrap().unwrap();
     // addr-spec form: the parameter belongs to the header, not the URI
     assert!(c.address().unwrap().params().contains("unknownparam"));
-    assert!(c.address().unwrap().uri().as_sip().unwrap().params().is_empty());
+    assert!(c
+        .address()
+        .unwrap()
+        .uri()
+        .as_sip()
+        .unwrap()
+        .params()
+        .is_empty());
 }
 
 #[test]
@@ -405,13 +546,19 @@ fn cparam02() {
 fn regescrt() {
     let m = accept("rfc4475/regescrt.dat");
     let c = m.headers().contacts().next().unwrap().unwrap();
-    assert_eq!(c.address().unwrap().uri().as_sip().unwrap().headers(), Some("Route=%3Csip:sip.example.com%3E"));
+    assert_eq!(
+        c.address().unwrap().uri().as_sip().unwrap().headers(),
+        Some("Route=%3Csip:sip.example.com%3E")
+    );
 }
 
 #[test]
 fn sdp01() {
     let m = accept("rfc4475/sdp01.dat");
-    assert_eq!(m.headers().content_type().unwrap().as_deref(), Some("application/sdp"));
+    assert_eq!(
+        m.headers().content_type().unwrap().as_deref(),
+        Some("application/sdp")
+    );
     assert!(m.headers().get("Accept").is_some());
 }
 
@@ -422,7 +569,10 @@ fn inv2543() {
     assert_eq!(via.branch(), None);
     assert_eq!(m.headers().max_forwards().unwrap(), None);
     // addr-spec form: user=phone is a header parameter
-    assert_eq!(m.headers().to().unwrap().params().get("user"), Some(Some("phone")));
+    assert_eq!(
+        m.headers().to().unwrap().params().get("user"),
+        Some(Some("phone"))
+    );
 }
 
 // ---- RFC 5118 ----
@@ -431,12 +581,17 @@ fn inv2543() {
 fn ipv6_good() {
     let m = accept("rfc5118/ipv6-good.dat");
     assert_eq!(req(&m).uri().host(), Some(&host("[2001:db8::10]")));
-    assert_eq!(m.headers().top_via().unwrap().host(), &host("[2001:db8::9:1]"));
+    assert_eq!(
+        m.headers().top_via().unwrap().host(),
+        &host("[2001:db8::9:1]")
+    );
 }
 
 #[test]
 fn ipv6_bad() {
-    assert_kind("rfc5118/ipv6-bad.dat", |k| matches!(k, ParseErrorKind::Uri { .. }));
+    assert_kind("rfc5118/ipv6-bad.dat", |k| {
+        matches!(k, ParseErrorKind::Uri { .. })
+    });
 }
 
 #[test]
@@ -458,19 +613,27 @@ fn port_unambiguous() {
 #[test]
 fn via_received_param_with_delim() {
     let m = accept("rfc5118/via-received-param-with-delim.dat");
-    assert_eq!(m.headers().top_via().unwrap().received(), Some(host("[2001:db8::9:255]")));
+    assert_eq!(
+        m.headers().top_via().unwrap().received(),
+        Some(host("[2001:db8::9:255]"))
+    );
 }
 
 #[test]
 fn via_received_param_no_delim() {
     let m = accept("rfc5118/via-received-param-no-delim.dat");
-    assert_eq!(m.headers().top_via().unwrap().received(), Some(host("[2001:db8::9:255]")));
+    assert_eq!(
+        m.headers().top_via().unwrap().received(),
+        Some(host("[2001:db8::9:255]"))
+    );
 }
 
 #[test]
 fn ipv6_in_sdp() {
     let m = accept("rfc5118/ipv6-in-sdp.dat");
-    assert!(std::str::from_utf8(m.body()).unwrap().contains("c=IN IP6 2001:db8::20"));
+    assert!(std::str::from_utf8(m.body())
+        .unwrap()
+        .contains("c=IN IP6 2001:db8::20"));
 }
 
 #[test]
@@ -492,7 +655,10 @@ fn mult_ip_in_sdp() {
 #[test]
 fn ipv4_mapped_ipv6() {
     let m = accept("rfc5118/ipv4-mapped-ipv6.dat");
-    assert_eq!(m.headers().top_via().unwrap().host(), &host("[::ffff:192.0.2.10]"));
+    assert_eq!(
+        m.headers().top_via().unwrap().host(),
+        &host("[::ffff:192.0.2.10]")
+    );
     assert_eq!(m.headers().top_via().unwrap().port(), Some(19823));
 }
 
@@ -515,10 +681,17 @@ fn every_accepted_message_round_trips_through_print() {
     for sub in ["rfc4475", "rfc5118"] {
         for entry in std::fs::read_dir(dir().join(sub)).unwrap() {
             let path = entry.unwrap().path();
-            let Ok(m) = Message::parse(std::fs::read(&path).unwrap().into()) else { continue };
+            let Ok(m) = Message::parse(std::fs::read(&path).unwrap().into()) else {
+                continue;
+            };
             for printed in [m.to_bytes(), m.to_canonical()] {
-                let again = Message::parse(printed.clone())
-                    .unwrap_or_else(|e| panic!("{}: reprint does not parse: {e}\n{}", path.display(), String::from_utf8_lossy(&printed)));
+                let again = Message::parse(printed.clone()).unwrap_or_else(|e| {
+                    panic!(
+                        "{}: reprint does not parse: {e}\n{}",
+                        path.display(),
+                        String::from_utf8_lossy(&printed)
+                    )
+                });
                 // Printing adds a Content-Length where the message had none.
                 let (mut again, mut m) = (again, m.clone());
                 again.headers_mut().remove("Content-Length");
@@ -540,8 +713,12 @@ fn copy_matches_the_shared_conformance_set() {
         for entry in std::fs::read_dir(shared.join(sub)).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap();
-            let ours = std::fs::read(dir().join(sub).join(name))
-                .unwrap_or_else(|_| panic!("{} is not in tests/conformance/{sub}: copy it and add its test", path.display()));
+            let ours = std::fs::read(dir().join(sub).join(name)).unwrap_or_else(|_| {
+                panic!(
+                    "{} is not in tests/conformance/{sub}: copy it and add its test",
+                    path.display()
+                )
+            });
             assert_eq!(ours, std::fs::read(&path).unwrap(), "{}", path.display());
         }
     }

@@ -76,7 +76,7 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
     if selected.is_empty() {
         return Ok(Vec::new());
     }
-    ensure_net_sip()?;
+    crate::peers::ensure(&[crate::peers::NET_SIP])?;
     crate::run(crate::cargo().args(["build", "-p", "sip-endpoint", "--examples"]))?;
     let examples = target.join("debug").join("examples");
     let programs = Programs {
@@ -113,31 +113,6 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
         });
     }
     Ok(outcomes)
-}
-
-/// Installs `libnet-sip-perl` when Net::SIP is missing and we are root; fails otherwise.
-fn ensure_net_sip() -> Result<()> {
-    let has = || {
-        Command::new("perl")
-            .args(["-MNet::SIP", "-e", "1"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if has() {
-        return Ok(());
-    }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if !root {
-        bail!("the Perl Net::SIP is missing: run `sudo apt-get install -y libnet-sip-perl`");
-    }
-    crate::run(Command::new("apt-get").args(["install", "-y", "libnet-sip-perl"]))?;
-    if !has() {
-        bail!("libnet-sip-perl is installed but `perl -MNet::SIP` still fails");
-    }
-    Ok(())
 }
 
 fn perl_script(name: &str) -> Command {

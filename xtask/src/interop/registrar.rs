@@ -17,7 +17,6 @@ use anyhow::{bail, Context, Result};
 use super::child::{tail, Ended, Running};
 use super::ports::Ports;
 use super::{sipp, Outcome};
-use crate::peers::Peer;
 
 /// The wall-clock guard of one peer run: SIPp gives up at 20 s, the Perl script at 30 s.
 const PEER_LIMIT: Duration = Duration::from_secs(40);
@@ -25,14 +24,7 @@ const PEER_LIMIT: Duration = Duration::from_secs(40);
 /// How long the registrar may take to listen, and to stop after SIGTERM.
 const SERVER_LIMIT: Duration = Duration::from_secs(10);
 
-/// sipsak, for its usrloc (REGISTER) mode and its OPTIONS ping.
-const SIPSAK: Peer = Peer {
-    program: "sipsak",
-    package: "sipsak",
-};
-
-/// The Debian package of the Perl Net::SIP.
-const NET_SIP_PACKAGE: &str = "libnet-sip-perl";
+use crate::peers::SIPSAK;
 
 /// One peer run within a scenario.
 #[derive(Clone, Copy)]
@@ -154,7 +146,7 @@ pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
         return Ok(Vec::new());
     }
     crate::peers::ensure(&[crate::peers::SIPP, SIPSAK])?;
-    ensure_net_sip()?;
+    crate::peers::ensure(&[crate::peers::NET_SIP])?;
     crate::run(crate::cargo().args(["build", "-p", "netsip"]))?;
     let netsip = super::target_dir()?.join("debug").join("netsip");
     if !netsip.is_file() {
@@ -204,44 +196,6 @@ fn describe(s: &Scenario) -> String {
         peers.join(", "),
         if s.tcp { "tcp" } else { "udp" }
     )
-}
-
-/// The Perl Net::SIP is a module, not a program on PATH: asked of perl itself.
-fn ensure_net_sip() -> Result<()> {
-    let present = || {
-        Command::new("perl")
-            .args(["-MNet::SIP", "-e", "1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if present() {
-        return Ok(());
-    }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if !root {
-        bail!("the Perl Net::SIP is missing: run `sudo apt-get install -y {NET_SIP_PACKAGE}`");
-    }
-    crate::run(Command::new("apt-get").args(["update", "-q"]))?;
-    crate::run(
-        Command::new("apt-get")
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .args([
-                "install",
-                "-y",
-                "-q",
-                "--no-install-recommends",
-                NET_SIP_PACKAGE,
-            ]),
-    )?;
-    if !present() {
-        bail!("perl cannot load Net::SIP after installing {NET_SIP_PACKAGE}");
-    }
-    Ok(())
 }
 
 /// What went wrong (empty when the scenario passed) and the evidence.

@@ -28,11 +28,21 @@ fn response_copies_the_transaction_headers() {
     let r = Response::from_request(&req, 180, None);
     assert_eq!(r.reason(), "Ringing");
     assert_eq!(r.headers().vias().count(), 2);
-    assert_eq!(r.headers().get_all("Via").collect::<Vec<_>>(), req.headers().get_all("Via").collect::<Vec<_>>());
-    assert_eq!(r.headers().call_id().unwrap(), req.headers().call_id().unwrap());
+    assert_eq!(
+        r.headers().get_all("Via").collect::<Vec<_>>(),
+        req.headers().get_all("Via").collect::<Vec<_>>()
+    );
+    assert_eq!(
+        r.headers().call_id().unwrap(),
+        req.headers().call_id().unwrap()
+    );
     assert_eq!(r.headers().cseq().unwrap(), req.headers().cseq().unwrap());
     assert_eq!(r.headers().from().unwrap(), req.headers().from().unwrap());
-    assert_eq!(r.headers().record_routes().count(), 1, "dialog-creating 1xx keeps Record-Route");
+    assert_eq!(
+        r.headers().record_routes().count(),
+        1,
+        "dialog-creating 1xx keeps Record-Route"
+    );
     assert_eq!(r.headers().contacts().count(), 0);
     assert_eq!(r.headers().routes().count(), 0);
     let r404 = Response::from_request(&req, 404, Some("Nobody Here"));
@@ -72,9 +82,15 @@ fn ack_for_non_2xx_final_response() {
     Message::parse_strict(ack.to_bytes()).unwrap();
 
     let ok = Response::from_request(&req, 200, None);
-    assert_eq!(req.create_ack(&ok).unwrap_err(), BuildError::WrongStatus(200));
+    assert_eq!(
+        req.create_ack(&ok).unwrap_err(),
+        BuildError::WrongStatus(200)
+    );
     let cancel = req.create_cancel().unwrap();
-    assert!(matches!(cancel.create_ack(&resp), Err(BuildError::WrongMethod { .. })));
+    assert!(matches!(
+        cancel.create_ack(&resp),
+        Err(BuildError::WrongMethod { .. })
+    ));
 }
 
 #[test]
@@ -83,13 +99,22 @@ fn cancel_matches_the_request_it_cancels() {
     let c = req.create_cancel().unwrap();
     assert_eq!(c.method(), &Method::Cancel);
     assert_eq!(c.uri(), req.uri());
-    assert_eq!(c.headers().top_via().unwrap(), req.headers().top_via().unwrap());
+    assert_eq!(
+        c.headers().top_via().unwrap(),
+        req.headers().top_via().unwrap()
+    );
     assert_eq!(c.headers().vias().count(), 1);
     assert_eq!(c.headers().to().unwrap(), req.headers().to().unwrap());
-    assert_eq!(c.headers().cseq().unwrap(), CSeq::new(314159, Method::Cancel));
+    assert_eq!(
+        c.headers().cseq().unwrap(),
+        CSeq::new(314159, Method::Cancel)
+    );
     assert_eq!(c.headers().routes().count(), 1);
     Message::parse_strict(c.to_bytes()).unwrap();
-    assert!(matches!(c.create_cancel(), Err(BuildError::WrongMethod { .. })));
+    assert!(matches!(
+        c.create_cancel(),
+        Err(BuildError::WrongMethod { .. })
+    ));
 }
 
 #[test]
@@ -100,8 +125,13 @@ fn authorize_answers_401_and_407() {
         "WWW-Authenticate",
         r#"Digest realm="atlanta.example.com", nonce="n1", qop="auth", algorithm=MD5"#,
     );
-    r401.headers_mut().add("WWW-Authenticate", r#"Digest realm="unknown.example", nonce="n2""#);
-    let creds = |realm: &str| (realm == "atlanta.example.com").then(|| ("alice".to_owned(), "pw".to_owned()));
+    r401.headers_mut().add(
+        "WWW-Authenticate",
+        r#"Digest realm="unknown.example", nonce="n2""#,
+    );
+    let creds = |realm: &str| {
+        (realm == "atlanta.example.com").then(|| ("alice".to_owned(), "pw".to_owned()))
+    };
     assert_eq!(req.authorize(&r401, creds, "cn", 1).unwrap(), 1);
     let answers: Vec<_> = req.headers().authorization().map(Result::unwrap).collect();
     assert_eq!(answers.len(), 1);
@@ -110,32 +140,59 @@ fn authorize_answers_401_and_407() {
 
     // A new challenge for the same realm replaces the answer instead of adding one.
     let mut again = r401.clone();
-    again.headers_mut().set("WWW-Authenticate", r#"Digest realm="atlanta.example.com", nonce="n3", stale=true"#);
+    again.headers_mut().set(
+        "WWW-Authenticate",
+        r#"Digest realm="atlanta.example.com", nonce="n3", stale=true"#,
+    );
     assert_eq!(req.authorize(&again, creds, "cn2", 1).unwrap(), 1);
     let answers: Vec<_> = req.headers().authorization().map(Result::unwrap).collect();
     assert_eq!(answers.len(), 1);
     assert_eq!(answers[0].get("nonce").unwrap(), "n3");
 
     let mut r407 = Response::from_request(&req, 407, None);
-    r407.headers_mut().add("Proxy-Authenticate", r#"Digest realm="atlanta.example.com", nonce="p1", algorithm=SHA-256, qop="auth""#);
+    r407.headers_mut().add(
+        "Proxy-Authenticate",
+        r#"Digest realm="atlanta.example.com", nonce="p1", algorithm=SHA-256, qop="auth""#,
+    );
     assert_eq!(req.authorize(&r407, creds, "cn", 1).unwrap(), 1);
     let p = req.headers().proxy_authorization().next().unwrap().unwrap();
     assert_eq!(p.get("algorithm").unwrap(), "SHA-256");
     assert!(verify(&p, "INVITE", b"", &Secret::Password("pw")).is_ok());
 
     let ok = Response::from_request(&req, 200, None);
-    assert_eq!(req.authorize(&ok, creds, "cn", 1).unwrap_err(), BuildError::WrongStatus(200));
+    assert_eq!(
+        req.authorize(&ok, creds, "cn", 1).unwrap_err(),
+        BuildError::WrongStatus(200)
+    );
 }
 
 #[test]
 fn salvage_answers_broken_requests_and_never_responses() {
-    let raw = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/rfc4475/badvers.dat")).unwrap();
+    let raw = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/rfc4475/badvers.dat"
+    ))
+    .unwrap();
     let r = salvage_response(&raw, 505, "Version Not Supported").unwrap();
-    assert_eq!(r.headers().call_id().unwrap(), "badvers.31417@c.example.com");
+    assert_eq!(
+        r.headers().call_id().unwrap(),
+        "badvers.31417@c.example.com"
+    );
     assert_eq!(r.headers().from().unwrap().tag(), Some("qweoiqpe"));
-    let raw = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/rfc4475/insuf.dat")).unwrap();
-    assert!(salvage_response(&raw, 400, "Bad Request").is_none(), "no From/To/Call-ID to copy");
-    let raw = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/rfc4475/bigcode.dat")).unwrap();
+    let raw = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/rfc4475/insuf.dat"
+    ))
+    .unwrap();
+    assert!(
+        salvage_response(&raw, 400, "Bad Request").is_none(),
+        "no From/To/Call-ID to copy"
+    );
+    let raw = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/rfc4475/bigcode.dat"
+    ))
+    .unwrap();
     assert!(salvage_response(&raw, 400, "x").is_none());
     assert!(salvage_response(b"\xff\xfe", 400, "x").is_none());
 }

@@ -22,7 +22,10 @@ fn minimal_request_and_lf_only_lines() {
 #[test]
 fn leading_crlf_is_ignored() {
     assert!(parse(&format!("\r\n\r\n{}", with("", ""))).is_ok());
-    assert_eq!(parse("\r\n\r\n").unwrap_err().kind(), &ParseErrorKind::Empty);
+    assert_eq!(
+        parse("\r\n\r\n").unwrap_err().kind(),
+        &ParseErrorKind::Empty
+    );
 }
 
 #[test]
@@ -39,10 +42,25 @@ fn each_missing_mandatory_header_is_named() {
 
 #[test]
 fn duplicates_of_single_headers_are_rejected() {
-    for (h, v) in [("CSeq", "1 OPTIONS"), ("Call-ID", "y"), ("From", "<sip:c@d>"), ("To", "<sip:c@d>"), ("Content-Length", "0")] {
-        let msg = with(&format!("{h}: {v}\r\nContent-Length: 0\r\n").replace("Content-Length: 0\r\nContent-Length: 0", "Content-Length: 0\r\nl: 0"), "");
+    for (h, v) in [
+        ("CSeq", "1 OPTIONS"),
+        ("Call-ID", "y"),
+        ("From", "<sip:c@d>"),
+        ("To", "<sip:c@d>"),
+        ("Content-Length", "0"),
+    ] {
+        let msg = with(
+            &format!("{h}: {v}\r\nContent-Length: 0\r\n").replace(
+                "Content-Length: 0\r\nContent-Length: 0",
+                "Content-Length: 0\r\nl: 0",
+            ),
+            "",
+        );
         let e = parse(&msg).unwrap_err();
-        assert!(matches!(e.kind(), ParseErrorKind::DuplicateHeader(_)), "{h}: {e}");
+        assert!(
+            matches!(e.kind(), ParseErrorKind::DuplicateHeader(_)),
+            "{h}: {e}"
+        );
     }
 }
 
@@ -66,7 +84,10 @@ fn cseq_errors() {
     assert_eq!(e.line(), Some(6));
     let m = MINIMAL.replace("CSeq: 1 OPTIONS", "CSeq: 1 INVITE");
     let e = parse(&format!("{m}\r\n")).unwrap_err();
-    assert!(matches!(e.kind(), ParseErrorKind::CSeqMethodMismatch { .. }));
+    assert!(matches!(
+        e.kind(),
+        ParseErrorKind::CSeqMethodMismatch { .. }
+    ));
 }
 
 #[test]
@@ -76,7 +97,13 @@ fn content_length_rules() {
     let m = parse(&with("", "abcdef")).unwrap();
     assert_eq!(&m.body()[..], b"abcdef");
     let e = parse(&with("Content-Length: 9\r\n", "abc")).unwrap_err();
-    assert_eq!(e.kind(), &ParseErrorKind::BodyTruncated { declared: 9, available: 3 });
+    assert_eq!(
+        e.kind(),
+        &ParseErrorKind::BodyTruncated {
+            declared: 9,
+            available: 3
+        }
+    );
     let e = parse(&with("Content-Length: -3\r\n", "abc")).unwrap_err();
     assert!(matches!(e.kind(), ParseErrorKind::ContentLength(_)));
 }
@@ -88,20 +115,53 @@ fn size_limits() {
     assert_eq!(e.kind(), &ParseErrorKind::BodyTooLarge(4));
     assert_eq!(e.response_status(), 513);
     let big = with(&format!("X-Big: {}\r\n", "a".repeat(17 * 1024)), "");
-    assert_eq!(parse(&big).unwrap_err().kind(), &ParseErrorKind::HeadTooLarge(16 * 1024));
+    assert_eq!(
+        parse(&big).unwrap_err().kind(),
+        &ParseErrorKind::HeadTooLarge(16 * 1024)
+    );
     let many: String = (0..300).map(|i| format!("X-{i}: v\r\n")).collect();
-    assert!(matches!(parse(&with(&many, "")).unwrap_err().kind(), ParseErrorKind::TooManyHeaders(_)));
+    assert!(matches!(
+        parse(&with(&many, "")).unwrap_err().kind(),
+        ParseErrorKind::TooManyHeaders(_)
+    ));
 }
 
 #[test]
 fn start_line_errors() {
-    let bad = |line: &str| parse(&format!("{}\r\n", MINIMAL.replacen("OPTIONS sip:b@example.com SIP/2.0", line, 1)));
-    assert!(matches!(bad("OPTIONS sip:b@example.com SIP/3.0").unwrap_err().kind(), ParseErrorKind::Version(_)));
-    assert!(matches!(bad("OPTIONS  sip:b@example.com SIP/2.0").unwrap_err().kind(), ParseErrorKind::StartLine(_)));
-    assert!(matches!(bad("OPTIONS sip:b@example.com SIP/2.0 ").unwrap_err().kind(), ParseErrorKind::StartLine(_)));
-    assert!(matches!(bad("SIP/2.0 99 Low").unwrap_err().kind(), ParseErrorKind::StatusCode(_)));
-    assert!(matches!(bad("SIP/2.0 700 High").unwrap_err().kind(), ParseErrorKind::StatusCode(_)));
-    assert!(matches!(bad("SIP/2.0 2000 OK").unwrap_err().kind(), ParseErrorKind::StatusCode(_)));
+    let bad = |line: &str| {
+        parse(&format!(
+            "{}\r\n",
+            MINIMAL.replacen("OPTIONS sip:b@example.com SIP/2.0", line, 1)
+        ))
+    };
+    assert!(matches!(
+        bad("OPTIONS sip:b@example.com SIP/3.0").unwrap_err().kind(),
+        ParseErrorKind::Version(_)
+    ));
+    assert!(matches!(
+        bad("OPTIONS  sip:b@example.com SIP/2.0")
+            .unwrap_err()
+            .kind(),
+        ParseErrorKind::StartLine(_)
+    ));
+    assert!(matches!(
+        bad("OPTIONS sip:b@example.com SIP/2.0 ")
+            .unwrap_err()
+            .kind(),
+        ParseErrorKind::StartLine(_)
+    ));
+    assert!(matches!(
+        bad("SIP/2.0 99 Low").unwrap_err().kind(),
+        ParseErrorKind::StatusCode(_)
+    ));
+    assert!(matches!(
+        bad("SIP/2.0 700 High").unwrap_err().kind(),
+        ParseErrorKind::StatusCode(_)
+    ));
+    assert!(matches!(
+        bad("SIP/2.0 2000 OK").unwrap_err().kind(),
+        ParseErrorKind::StatusCode(_)
+    ));
     let ok = bad("SIP/2.0 699 Max").unwrap();
     assert_eq!(ok.as_response().unwrap().status(), 699);
 }
@@ -110,14 +170,25 @@ fn start_line_errors() {
 fn non_utf8_head_is_an_error_not_a_panic() {
     let mut raw = with("", "").into_bytes();
     raw[20] = 0xff;
-    assert_eq!(Message::parse(raw.into()).unwrap_err().kind(), &ParseErrorKind::NotUtf8);
+    assert_eq!(
+        Message::parse(raw.into()).unwrap_err().kind(),
+        &ParseErrorKind::NotUtf8
+    );
 }
 
 #[test]
 fn folding_is_unfolded_and_lists_split() {
-    let m = parse(&with("Subject: first\r\n  second\r\nRoute: <sip:a;lr>,\r\n <sip:b;lr>\r\n", "")).unwrap();
+    let m = parse(&with(
+        "Subject: first\r\n  second\r\nRoute: <sip:a;lr>,\r\n <sip:b;lr>\r\n",
+        "",
+    ))
+    .unwrap();
     assert_eq!(m.headers().get("s").unwrap(), "first second");
-    let routes: Vec<_> = m.headers().routes().map(|r| r.unwrap().uri().to_string()).collect();
+    let routes: Vec<_> = m
+        .headers()
+        .routes()
+        .map(|r| r.unwrap().uri().to_string())
+        .collect();
     assert_eq!(routes, ["sip:a;lr", "sip:b;lr"]);
 }
 
