@@ -1,7 +1,8 @@
 //! `netsip`: one command for what Net::SIP's example programs do.
 //!
-//! Subcommands arrive with the layers they need; today: `parse`.
+//! Subcommands arrive with the layers they need; today: `parse`, `registrar`, `proxy`.
 
+mod daemon;
 mod parse_cmd;
 mod proxy_cmd;
 mod registrar_cmd;

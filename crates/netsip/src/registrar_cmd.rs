@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
+use crate::daemon::{init_tracing, shutdown_signal};
 use anyhow::{Context, Result};
 use sip_dispatch::{DeliverOptions, Dispatcher, DispatcherConfig, ReceiveChain, Receiver};
 use sip_packet::{HeaderName, Message, Method, Response};
@@ -112,36 +113,4 @@ fn options_responder(dispatcher: Dispatcher) -> impl Receiver {
         dispatcher.deliver(ok, DeliverOptions::new());
         true
     }
-}
-
-/// Waits for SIGINT or SIGTERM; returns which.
-#[cfg(unix)]
-async fn shutdown_signal() -> Result<&'static str> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    })
-}
-
-/// Waits for Ctrl-C.
-#[cfg(not(unix))]
-async fn shutdown_signal() -> Result<&'static str> {
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot watch Ctrl-C")?;
-    Ok("Ctrl-C")
-}
-
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }
