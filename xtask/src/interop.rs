@@ -14,6 +14,7 @@
 mod child;
 mod endpoint;
 mod ports;
+mod proxy;
 mod registrar;
 mod sipp;
 
@@ -210,6 +211,7 @@ pub(crate) fn run() -> Result<()> {
 
     outcomes.extend(endpoint::run(&out, &target)?);
     outcomes.extend(registrar::run(&out)?);
+    outcomes.extend(proxy::run(&out)?);
     if outcomes.is_empty() {
         bail!("NETSIP_INTEROP_ONLY selects no scenario");
     }

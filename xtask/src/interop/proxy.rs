@@ -1,0 +1,525 @@
+//! `netsip proxy` between peers nobody here wrote.
+//!
+//! | scenario | proxy | the peers |
+//! | --- | --- | --- |
+//! | `proxy-sipp-call-udp` | `--record-route` | `sipp -sn uac -m 10` → proxy → `sipp -sn uas`, UDP |
+//! | `proxy-sipp-call-udp-to-tcp` | `--domain2proxy 127.0.0.1=tcp:…` | the same, UDP in and TCP out |
+//! | `proxy-registrar-perl-call` | `--registrar` | `interop/proxy/perl_uas.pl` registers bob, `perl_uac.pl` calls him through the proxy, RTP echoed |
+//! | `proxy-auth-perl` | `--registrar --auth-file --realm` | `interop/proxy/perl_register.pl`: the right password registers, a wrong one is refused |
+//!
+//! Each scenario starts its own proxy on free loopback ports (UDP and TCP on one port), waits
+//! until it prints where it listens, runs the peers under the scenario's deadline, then stops
+//! the proxy with SIGTERM: it must exit 0. Logs go to `target/interop/<scenario>/`.
+//! `NETSIP_INTEROP_ONLY` selects among these names too.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use super::child::{tail, Ended, Running};
+use super::ports::{wait_bound, Ports};
+use super::{sipp, Outcome, Report, SCENARIO_LIMIT, STARTUP_LIMIT};
+
+/// How many calls each SIPp run places through the proxy, and how many per second.
+const CALLS: &str = "10";
+const CALL_RATE: &str = "5";
+
+/// How long the proxy may take to stop after SIGTERM.
+const STOP_LIMIT: Duration = Duration::from_secs(10);
+
+/// The tracing the proxy writes to its stderr, unless `RUST_LOG` says otherwise.
+const PROXY_LOG: &str = "info,sip_proxy=debug";
+
+/// The user the authentication scenario registers, and the realm of its users file.
+const AUTH_USER: &str = "alice";
+const AUTH_PASSWORD: &str = "secret";
+const REALM: &str = "example.com";
+
+/// Who plays which side.
+#[derive(Clone, Copy)]
+enum Play {
+    /// SIPp's built-in uac calls SIPp's built-in uas through the proxy; `tcp_out`: the uas
+    /// listens on TCP and `--domain2proxy` sends the calls there.
+    SippCall { tcp_out: bool },
+    /// A Perl UAS registers at the proxy's registrar, a Perl UAC calls it by its AOR.
+    PerlRegisterCall,
+    /// A Perl client registers with the right password, then with a wrong one.
+    PerlAuth,
+}
+
+const SCENARIOS: &[(&str, Play, &str)] = &[
+    (
+        "proxy-sipp-call-udp",
+        Play::SippCall { tcp_out: false },
+        "sipp -sn uac -> netsip proxy -> sipp -sn uas (udp)",
+    ),
+    (
+        "proxy-sipp-call-udp-to-tcp",
+        Play::SippCall { tcp_out: true },
+        "sipp -sn uac -> netsip proxy -> sipp -sn uas (udp -> tcp)",
+    ),
+    (
+        "proxy-registrar-perl-call",
+        Play::PerlRegisterCall,
+        "Net::SIP uac -> netsip proxy --registrar -> Net::SIP uas (udp)",
+    ),
+    (
+        "proxy-auth-perl",
+        Play::PerlAuth,
+        "Net::SIP register -> netsip proxy --auth-file (udp)",
+    ),
+];
+
+/// Runs the selected proxy scenarios, logging into `out/<name>/`; one outcome each.
+pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
+    let only = std::env::var("NETSIP_INTEROP_ONLY").unwrap_or_default();
+    let wanted: Vec<&str> = only
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let selected: Vec<_> = SCENARIOS
+        .iter()
+        .filter(|(name, _, _)| wanted.is_empty() || wanted.iter().any(|w| name.contains(w)))
+        .collect();
+    if selected.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::peers::ensure(&[crate::peers::SIPP, crate::peers::NET_SIP])?;
+    crate::run(crate::cargo().args(["build", "-p", "netsip"]))?;
+    let netsip = super::target_dir()?.join("debug").join("netsip");
+    if !netsip.is_file() {
+        bail!("{} is missing after the build", netsip.display());
+    }
+    let mut outcomes = Vec::new();
+    for (name, play, peers) in selected {
+        let dir = out.join(name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+        let t0 = Instant::now();
+        let report = run_one(*play, &netsip, &dir);
+        let passed = matches!(&report, Ok(r) if r.problems.is_empty());
+        match report {
+            Ok(r) if r.problems.is_empty() => println!("PASS {name}"),
+            Ok(r) => {
+                println!("FAIL {name}: {}", r.problems.join("; "));
+                print!("{}", r.details);
+                println!("    logs: {}", dir.display());
+            }
+            Err(e) => println!("FAIL {name}: {e:#}"),
+        }
+        outcomes.push(Outcome {
+            name: (*name).to_owned(),
+            peers: (*peers).to_owned(),
+            passed,
+            took: t0.elapsed(),
+        });
+    }
+    Ok(outcomes)
+}
+
+fn run_one(play: Play, netsip: &Path, dir: &Path) -> Result<Report> {
+    let deadline = Instant::now() + SCENARIO_LIMIT;
+    let mut ports = Ports::default();
+    let mut r = Report::new();
+    let (port, uas_port) = (ports.free()?, ports.free()?);
+    let args: Vec<String> = match play {
+        Play::SippCall { tcp_out: false } => vec!["--record-route".to_owned()],
+        Play::SippCall { tcp_out: true } => vec![
+            "--domain2proxy".to_owned(),
+            format!("127.0.0.1=tcp:127.0.0.1:{uas_port}"),
+        ],
+        Play::PerlRegisterCall => vec!["--registrar".to_owned()],
+        Play::PerlAuth => {
+            std::fs::write(dir.join("users"), format!("{AUTH_USER}:{AUTH_PASSWORD}\n"))?;
+            ["--registrar", "--auth-file", "users", "--realm", REALM]
+                .map(str::to_owned)
+                .to_vec()
+        }
+    };
+    let mut proxy = Proxy::start(netsip, port, &args, dir)?;
+    if let Err(e) = proxy.wait_listening(2) {
+        r.problems.push(format!("{e:#}"));
+        proxy.add_evidence(&mut r);
+        return Ok(r);
+    }
+    match play {
+        Play::SippCall { tcp_out } => {
+            sipp_call(tcp_out, port, uas_port, &mut ports, dir, deadline, &mut r)?
+        }
+        Play::PerlRegisterCall => perl_call(port, uas_port, &mut ports, dir, deadline, &mut r)?,
+        Play::PerlAuth => perl_auth(port, &mut ports, dir, deadline, &mut r)?,
+    }
+    match proxy.stop() {
+        Ok(status) if status.success() => {}
+        Ok(status) => r
+            .problems
+            .push(format!("netsip proxy exited {status} after SIGTERM")),
+        Err(e) => r.problems.push(format!("{e:#}")),
+    }
+    if !r.problems.is_empty() {
+        proxy.add_evidence(&mut r);
+    }
+    Ok(r)
+}
+
+/// SIPp's `uas` on `uas_port`, SIPp's `uac` placing `CALLS` calls to it with the proxy on
+/// `port` as its remote sending address (`-rsa`), as `interop/proxy/run.sh` does.
+fn sipp_call(
+    tcp_out: bool,
+    port: u16,
+    uas_port: u16,
+    ports: &mut Ports,
+    dir: &Path,
+    deadline: Instant,
+    r: &mut Report,
+) -> Result<()> {
+    let uas_dir = dir.join("uas");
+    let uac_dir = dir.join("uac");
+    std::fs::create_dir_all(&uas_dir)?;
+    std::fs::create_dir_all(&uac_dir)?;
+    let mut cmd = sipp_command("uas", tcp_out, uas_port, ports, &uas_dir)?;
+    cmd.args(["-m", CALLS]);
+    let mut uas = Running::spawn("sipp_uas", cmd, &uas_dir)?;
+    if let Err(e) = wait_bound(&mut uas, uas_port, tcp_out, STARTUP_LIMIT) {
+        r.problems.push(format!("{e:#}"));
+        r.add_sipp_evidence(&uas, &uas_dir);
+        return Ok(());
+    }
+    let mut cmd = sipp_command("uac", false, ports.free()?, ports, &uac_dir)?;
+    cmd.arg(format!("127.0.0.1:{uas_port}"))
+        .args(["-rsa", &format!("127.0.0.1:{port}")])
+        .args(["-m", CALLS, "-r", CALL_RATE]);
+    let mut uac = Running::spawn("sipp_uac", cmd, &uac_dir)?;
+    let uac_end = uac.wait(deadline);
+    let uas_end = uas.wait(deadline);
+    for (role, end, p, d) in [
+        ("uac", uac_end, &uac, &uac_dir),
+        ("uas", uas_end, &uas, &uas_dir),
+    ] {
+        if end.success() {
+            continue;
+        }
+        r.problems.push(match end {
+            Ended::Exited(s) => format!(
+                "sipp {role} exited {} ({}; {})",
+                s.code().map_or("by a signal".to_owned(), |c| c.to_string()),
+                sipp::exit_meaning(s.code()),
+                calls_line(d)
+            ),
+            Ended::Killed => format!(
+                "sipp {role} still running at the {}s guard: killed ({})",
+                SCENARIO_LIMIT.as_secs(),
+                calls_line(d)
+            ),
+        });
+        r.details.push_str(&format!("    sipp {role}:\n"));
+        r.add_sipp_evidence(p, d);
+    }
+    Ok(())
+}
+
+/// SIPp playing a built-in scenario on 127.0.0.1:`port`, every socket on loopback, logs in
+/// `dir` (the names `sipp`'s readers expect).
+fn sipp_command(
+    scenario: &str,
+    tcp: bool,
+    port: u16,
+    ports: &mut Ports,
+    dir: &Path,
+) -> Result<Command> {
+    let mut c = Command::new(crate::peers::SIPP.program);
+    c.args(["-sn", scenario])
+        .args(["-t", if tcp { "t1" } else { "u1" }])
+        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-ci", "127.0.0.1", "-cp", &ports.free()?.to_string()])
+        .args(["-mi", "127.0.0.1", "-mp", &ports.free_pair()?.to_string()])
+        .args(["-nostdin", "-timeout", "30s", "-timeout_error"])
+        .arg("-trace_err")
+        .arg("-error_file")
+        .arg(dir.join(sipp::ERRORS))
+        .arg("-trace_msg")
+        .arg("-message_file")
+        .arg(dir.join(sipp::MESSAGES))
+        .arg("-trace_screen")
+        .arg("-screen_file")
+        .arg(dir.join(sipp::SCREEN));
+    Ok(c)
+}
+
+/// How many of SIPp's calls succeeded and failed, from its screen log.
+fn calls_line(dir: &Path) -> String {
+    let table = sipp::screen_table(dir);
+    let count = |what: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(what))
+            .and_then(|l| l.split('|').nth(2))
+            .map(|n| n.trim().to_owned())
+    };
+    match (count("Successful call"), count("Failed call")) {
+        (Some(ok), Some(failed)) => format!("{ok} calls of {CALLS} succeeded, {failed} failed"),
+        _ => "no call statistics on its screen".to_owned(),
+    }
+}
+
+/// Bob registers at the proxy from `uas_port`; alice calls sip:bob@example.com with the
+/// proxy as her outgoing proxy, so the call can only reach bob through the registrar.
+fn perl_call(
+    port: u16,
+    uas_port: u16,
+    ports: &mut Ports,
+    dir: &Path,
+    deadline: Instant,
+    r: &mut Report,
+) -> Result<()> {
+    let proxy = format!("127.0.0.1:{port}");
+    let mut cmd = perl_script("perl_uas.pl");
+    cmd.args(["--leg", &format!("127.0.0.1:{uas_port}")])
+        .args(["--proxy", &proxy])
+        .args(["--user", "bob@example.com", "--timeout", "25"]);
+    let mut uas = Running::spawn("perl_uas", cmd, dir)?;
+    if let Err(e) = wait_printed(&mut uas, "registered for ", STARTUP_LIMIT) {
+        r.problems.push(format!(
+            "{e:#}: the REGISTER of sip:bob@example.com at the proxy's registrar failed"
+        ));
+        r.add_our_evidence(&uas);
+        return Ok(());
+    }
+    let mut cmd = perl_script("perl_uac.pl");
+    cmd.args(["--leg", &format!("127.0.0.1:{}", ports.free()?)])
+        .args(["--proxy", &proxy])
+        .args(["--to", "sip:bob@example.com"]);
+    let mut uac = Running::spawn("perl_uac", cmd, dir)?;
+    let uac_end = uac.wait(deadline);
+    let uas_end = uas.wait(deadline);
+    r.check_ours(&uac, uac_end);
+    r.check_ours(&uas, uas_end);
+    check_printed(r, &uac, &["call up", "call torn down"]);
+    check_printed(r, &uas, &["established", "call set up and torn down"]);
+    // The media does not pass the proxy, but the SDP does: RTP that does not come back says
+    // the proxy mangled it.
+    if uac_end.success() {
+        let back = uac.stdout().lines().find_map(|l| {
+            l.strip_prefix("received ")?
+                .split(' ')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        });
+        if back.unwrap_or(0) == 0 {
+            r.problems.push(
+                "perl_uac got no RTP echoed back: the SDP carried through the proxy does not \
+                 lead to the callee's media socket"
+                    .to_owned(),
+            );
+        }
+    }
+    if !r.problems.is_empty() {
+        r.add_our_evidence(&uac);
+        r.add_our_evidence(&uas);
+    }
+    Ok(())
+}
+
+/// The user of the users file registers with its password (must get a 2xx), then with a
+/// wrong one (must be refused with 401 or 403, not answered by anything else).
+fn perl_auth(
+    port: u16,
+    ports: &mut Ports,
+    dir: &Path,
+    deadline: Instant,
+    r: &mut Report,
+) -> Result<()> {
+    let leg = ports.free()?;
+    for (name, password, expect) in [
+        ("register_right", AUTH_PASSWORD, "ok"),
+        ("register_wrong", "wrong-secret", "refused"),
+    ] {
+        let mut cmd = perl_script("perl_register.pl");
+        cmd.args(["--leg", &format!("127.0.0.1:{leg}")])
+            .args(["--registrar", &format!("127.0.0.1:{port}")])
+            .args(["--user", &format!("{AUTH_USER}@{REALM}")])
+            .args(["--password", password, "--expect", expect]);
+        let mut p = Running::spawn(name, cmd, dir)?;
+        let end = p.wait(deadline);
+        let out = p.stdout();
+        let outcome = out
+            .lines()
+            .find(|l| l.starts_with("registered") || l.starts_with("refused"))
+            .unwrap_or("no outcome printed")
+            .to_owned();
+        let as_expected = match (end, expect) {
+            (Ended::Exited(s), "ok") => s.success(),
+            // A refusal must be the challenge, not a timeout or another error.
+            (Ended::Exited(s), _) => {
+                s.success() && (outcome.contains("code 401") || outcome.contains("code 403"))
+            }
+            (Ended::Killed, _) => false,
+        };
+        if !as_expected {
+            r.problems.push(format!(
+                "REGISTER of {AUTH_USER}@{REALM} with password {password:?}: expected {}, got \
+                 {outcome:?}{}",
+                if expect == "ok" {
+                    "a 2xx"
+                } else {
+                    "a refusal with 401 or 403"
+                },
+                if matches!(end, Ended::Killed) {
+                    " (still running at the deadline: killed)"
+                } else {
+                    ""
+                }
+            ));
+            r.add_our_evidence(&p);
+        }
+    }
+    Ok(())
+}
+
+fn perl_script(name: &str) -> Command {
+    let mut c = Command::new("perl");
+    c.arg(crate::root().join("interop").join("proxy").join(name));
+    c
+}
+
+/// Waits until `p` prints a line starting with `prefix`; fails when it exits first or
+/// `limit` passes.
+fn wait_printed(p: &mut Running, prefix: &str, limit: Duration) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if p.stdout().lines().any(|l| l.starts_with(prefix)) {
+            return Ok(());
+        }
+        if p.has_exited() {
+            bail!("{} exited before printing {prefix:?}", p.name());
+        }
+        if Instant::now() >= deadline {
+            bail!("{} did not print {prefix:?} within {limit:?}", p.name());
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `p`'s stdout must hold each of `lines` (as line prefixes).
+fn check_printed(r: &mut Report, p: &Running, lines: &[&str]) {
+    let out = p.stdout();
+    for want in lines {
+        if !out.lines().any(|l| l.starts_with(want)) {
+            r.problems
+                .push(format!("{} never printed {want:?}", p.name()));
+        }
+    }
+}
+
+/// `netsip proxy`, which (unlike the peers) is stopped by a signal and must exit 0 then.
+struct Proxy {
+    child: Option<Child>,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Proxy {
+    /// Starts it on UDP and TCP `port` of 127.0.0.1 with `args`, in `dir`.
+    fn start(netsip: &Path, port: u16, args: &[String], dir: &Path) -> Result<Self> {
+        let stdout = dir.join("netsip.stdout");
+        let stderr = dir.join("netsip.stderr");
+        let mut cmd = Command::new(netsip);
+        cmd.arg("proxy")
+            .args(["--listen", &format!("udp:127.0.0.1:{port}")])
+            .args(["--listen", &format!("tcp:127.0.0.1:{port}")])
+            .args(args);
+        if std::env::var_os("RUST_LOG").is_none() {
+            cmd.env("RUST_LOG", PROXY_LOG);
+        }
+        cmd.current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(File::create(&stdout)?)
+            .stderr(File::create(&stderr)?);
+        std::fs::write(dir.join("netsip.cmd"), format!("{cmd:?}\n"))?;
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {}", netsip.display()))?;
+        Ok(Self {
+            child: Some(child),
+            stdout,
+            stderr,
+        })
+    }
+
+    /// Waits for its `listening on` lines (printed once the sockets are bound).
+    fn wait_listening(&mut self, legs: usize) -> Result<()> {
+        let deadline = Instant::now() + STARTUP_LIMIT;
+        loop {
+            let n = read(&self.stdout)
+                .lines()
+                .filter(|l| l.starts_with("listening on "))
+                .count();
+            if n >= legs {
+                return Ok(());
+            }
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    bail!("netsip proxy exited {status} before listening");
+                }
+            }
+            if Instant::now() >= deadline {
+                bail!("netsip proxy did not listen within {STARTUP_LIMIT:?}");
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, then its exit status; killed if it outlives the limit.
+    fn stop(&mut self) -> Result<ExitStatus> {
+        let Some(mut child) = self.child.take() else {
+            bail!("netsip proxy is gone");
+        };
+        if let Ok(Some(status)) = child.try_wait() {
+            bail!("netsip proxy exited {status} during the scenario");
+        }
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .context("cannot run kill")?;
+        if !sent.success() {
+            bail!("kill -TERM of netsip proxy failed: {sent}");
+        }
+        let deadline = Instant::now() + STOP_LIMIT;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("netsip proxy still running {STOP_LIMIT:?} after SIGTERM: killed");
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn add_evidence(&self, r: &mut Report) {
+        r.details.push_str("    netsip proxy stdout:\n");
+        r.details.push_str(&tail(&read(&self.stdout), 5));
+        r.details.push_str("    netsip proxy stderr:\n");
+        r.details.push_str(&tail(&read(&self.stderr), 20));
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
