@@ -39,6 +39,9 @@ impl CSeq {
     }
 
     pub(crate) fn parse_shared(owner: &ByteString, s: &str) -> Result<Self, ParseError> {
+        if let Some(c) = Self::parse_usual(s) {
+            return Ok(c);
+        }
         let s = text::trim(s);
         // Bytes, not chars: whitespace is ASCII, and no byte of a longer UTF-8 character is.
         let split = s
@@ -52,6 +55,29 @@ impl CSeq {
             .ok_or_else(|| ParseError::number("CSeq sequence number", num))?;
         let method = Method::parse_shared(owner, method)?;
         Ok(Self {
+            seq: seq as u32,
+            method,
+        })
+    }
+
+    /// `digits SP METHOD` with a method of RFC 3261 and its extensions, as nearly every
+    /// message writes it; `None` sends anything else to the general parser.
+    fn parse_usual(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        // Ten digits fit a u64; a longer number goes the general way.
+        let digits = b.iter().take(10).take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || b.get(digits) != Some(&b' ') {
+            return None;
+        }
+        let seq = b[..digits]
+            .iter()
+            .fold(0u64, |n, c| n * 10 + u64::from(c - b'0'));
+        if seq > u64::from(Self::MAX) {
+            return None;
+        }
+        // The byte at `digits` is an ASCII space, so `digits + 1` is a char boundary.
+        let method = Method::known(&s[digits + 1..])?;
+        Some(Self {
             seq: seq as u32,
             method,
         })
@@ -90,6 +116,38 @@ mod tests {
         let c = CSeq::parse("0009  \t INVITE").unwrap();
         assert_eq!(c.seq(), 9);
         assert_eq!(c.to_string(), "9 INVITE");
+    }
+
+    #[test]
+    fn usual_form_agrees_with_the_general_parser() {
+        for s in [
+            "1 INVITE",
+            "0000000001 ACK",
+            "2147483647 BYE",
+            "2147483648 INVITE",
+            "9999999999 INVITE",
+            "12345678901 INVITE",
+            "1 invite",
+            "1 INVITE ",
+            "1  INVITE",
+            "1 INVITEX",
+            " 1 INVITE",
+        ] {
+            let owner = ByteString::from(s);
+            let general = {
+                let t = text::trim(&owner);
+                t.bytes().position(text::is_ws).and_then(|i| {
+                    let seq =
+                        text::parse_decimal(&t[..i]).filter(|n| *n <= u64::from(CSeq::MAX))?;
+                    let m = Method::parse_shared(&owner, text::trim(&t[i..])).ok()?;
+                    Some(CSeq::new(seq as u32, m))
+                })
+            };
+            if let Some(c) = CSeq::parse_usual(s) {
+                assert_eq!(Some(c), general, "{s:?}");
+            }
+            assert_eq!(CSeq::parse(s).ok(), general, "{s:?}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use bytestring::ByteString;
 
+use crate::cseq::CSeq;
 use crate::header_name::HeaderName;
 use crate::text;
 
@@ -88,10 +89,28 @@ impl Eq for Header {}
 /// assert_eq!(h.get_all(HeaderName::Via).count(), 2);
 /// assert!(h.get("via").unwrap().contains("b.example.com"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Headers {
     list: Vec<Header>,
+    /// The CSeq as the parser read it (it needs it to check the method), so that
+    /// [`Headers::cseq`] does not read it again. Every `&mut self` method drops it.
+    pub(crate) cseq: Option<CSeq>,
 }
+
+// The cached CSeq is not part of the value: Debug and equality are the list's.
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Headers").field("list", &self.list).finish()
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
+    }
+}
+
+impl Eq for Headers {}
 
 impl Headers {
     /// An empty header section.
@@ -102,10 +121,13 @@ impl Headers {
     pub(crate) fn with_capacity(n: usize) -> Self {
         Self {
             list: Vec::with_capacity(n),
+            cseq: None,
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, header: Header) {
+        self.cseq = None;
         self.list.push(header);
     }
 
@@ -153,6 +175,7 @@ impl Headers {
     /// Appends a value at the end of the header section. A list header value holding several
     /// comma-separated elements is split into one value per element.
     pub fn add(&mut self, name: impl Into<HeaderName>, value: impl Into<ByteString>) {
+        self.cseq = None;
         let name = name.into();
         let value = value.into();
         for v in split_list(&name, &value) {
@@ -163,6 +186,7 @@ impl Headers {
     /// Inserts a value above every other value of the same header (or at the very top when
     /// there is none): where a proxy puts its Via and Record-Route.
     pub fn insert_at_top(&mut self, name: impl Into<HeaderName>, value: impl Into<ByteString>) {
+        self.cseq = None;
         let name = name.into();
         let value = value.into();
         let at = self.list.iter().position(|h| h.name == name).unwrap_or(0);
@@ -175,6 +199,7 @@ impl Headers {
     /// Replaces every value of `name` with this one, where the first of them was (or at the
     /// end when there was none).
     pub fn set(&mut self, name: impl Into<HeaderName>, value: impl Into<ByteString>) {
+        self.cseq = None;
         let name = name.into();
         let value = value.into();
         match self.list.iter().position(|h| h.name == name) {
@@ -191,6 +216,7 @@ impl Headers {
 
     /// Removes every value of `name`; returns how many there were.
     pub fn remove(&mut self, name: impl Into<HeaderName>) -> usize {
+        self.cseq = None;
         let name = name.into();
         let before = self.list.len();
         self.list.retain(|h| h.name != name);
@@ -199,6 +225,7 @@ impl Headers {
 
     /// Removes the first value of `name` and returns it (a proxy pops its own Via this way).
     pub fn remove_first(&mut self, name: impl Into<HeaderName>) -> Option<ByteString> {
+        self.cseq = None;
         let name = name.into();
         let at = self.list.iter().position(|h| h.name == name)?;
         Some(self.list.remove(at).value)
@@ -206,6 +233,7 @@ impl Headers {
 
     /// Keeps only the headers for which `keep` says true.
     pub fn retain(&mut self, keep: impl FnMut(&Header) -> bool) {
+        self.cseq = None;
         self.list.retain(keep);
     }
 }

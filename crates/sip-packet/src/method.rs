@@ -28,7 +28,7 @@ macro_rules! methods {
                 }
             }
 
-            fn known(s: &str) -> Option<Self> {
+            pub(crate) fn known(s: &str) -> Option<Self> {
                 match s {
                     $( $name => Some(Self::$variant), )*
                     _ => None,

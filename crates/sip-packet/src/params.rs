@@ -76,7 +76,7 @@ impl Params {
     /// The parameter `name`: `None` when absent, `Some(None)` for a flag, `Some(Some(v))` with
     /// the value as written.
     pub fn get(&self, name: &str) -> Option<Option<&str>> {
-        if self.plain && !self.raw.is_empty() {
+        if self.plain && !self.raw.is_empty() && !name.bytes().any(|b| b == b'=' || b == b';') {
             return get_plain(&self.raw, name);
         }
         self.iter()
@@ -216,21 +216,36 @@ fn is_plain_and_valid(s: &str) -> bool {
 
 /// [`Params::get`] on plain text: split on `;`, name and value split at the first `=`.
 fn get_plain<'a>(raw: &'a str, name: &str) -> Option<Option<&'a str>> {
-    let mut rest = raw;
+    // One pass: at each parameter compare the name in place, then skip to the next `;`.
+    // `raw` holds no whitespace or quotes, so a name ends at `=`, `;` or the end.
+    let b = raw.as_bytes();
+    let n = name.as_bytes();
+    let mut at = 0;
     loop {
-        let (p, next) = match text::find_byte(rest, b';') {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-            None => (rest, None),
+        let rest = &b[at..];
+        let hit = rest.len() >= n.len()
+            && rest.iter().zip(n).all(|(&a, &b)| same_ignoring_case(a, b))
+            && matches!(rest.get(n.len()), None | Some(b'=' | b';'));
+        let end = match text::find_byte(&raw[at..], b';') {
+            Some(i) => at + i,
+            None => b.len(),
         };
-        let (n, v) = match text::find_byte(p, b'=') {
-            Some(i) => (&p[..i], Some(&p[i + 1..])),
-            None => (p, None),
-        };
-        if n.len() == name.len() && n.eq_ignore_ascii_case(name) {
-            return Some(v);
+        if hit {
+            let after = at + n.len();
+            // Every index here is at an ASCII byte or the end, so a char boundary.
+            return Some((after < end).then(|| &raw[after + 1..end]));
         }
-        rest = next?;
+        if end == b.len() {
+            return None;
+        }
+        at = end + 1;
     }
+}
+
+/// `u8::eq_ignore_ascii_case` with the usual case, equal bytes, decided first.
+#[inline(always)]
+fn same_ignoring_case(a: u8, b: u8) -> bool {
+    a == b || (a | 0x20 == b | 0x20 && (a | 0x20).is_ascii_lowercase())
 }
 
 fn push_param(out: &mut String, name: &str, value: Option<&str>) {
@@ -342,6 +357,19 @@ mod tests {
                 for name in ["a", "b", "ab", "A", ""] {
                     assert_eq!(p.get(name), general.get(name), "{s:?} {name:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn same_ignoring_case_is_eq_ignore_ascii_case() {
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                assert_eq!(
+                    same_ignoring_case(a, b),
+                    a.eq_ignore_ascii_case(&b),
+                    "{a} {b}"
+                );
             }
         }
     }

@@ -106,6 +106,7 @@ struct Seen {
 }
 
 impl Seen {
+    #[inline]
     fn note(&mut self, name: &HeaderName, index: usize) {
         let bump = |c: &mut u8| *c = c.saturating_add(1);
         match name {
@@ -261,10 +262,10 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
     if !seen.via {
         return Err(ParseErrorKind::MissingHeader("Via").into());
     }
-    let cseq_header = headers
-        .iter()
-        .nth(cseq_index)
-        .ok_or(ParseErrorKind::MissingHeader("CSeq"))?;
+    // (`let else`, not `ok_or`: building the error only to drop it costs a call per message.)
+    let Some(cseq_header) = headers.iter().nth(cseq_index) else {
+        return Err(ParseErrorKind::MissingHeader("CSeq").into());
+    };
     let cseq = CSeq::parse_shared(cseq_header.value(), cseq_header.value())
         .map_err(|e| e.at_line(cseq_header.line().unwrap_or(0)).in_header("CSeq"))?;
 
@@ -273,10 +274,9 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
             return Err(ParseErrorKind::DuplicateHeader("Content-Length").into())
         }
         Some((i, _)) => {
-            let header = headers
-                .iter()
-                .nth(i)
-                .ok_or(ParseErrorKind::MissingHeader("Content-Length"))?;
+            let Some(header) = headers.iter().nth(i) else {
+                return Err(ParseErrorKind::MissingHeader("Content-Length").into());
+            };
             let v = header.value();
             verbatim = verbatim && (v.len() == 1 || !v.starts_with('0'));
             let n = text::parse_decimal(v)
@@ -332,6 +332,7 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
                 .at_line(cseq_header.line().unwrap_or(0))
                 .in_header("CSeq"));
             }
+            headers.cseq = Some(cseq);
             Message::Request(Request {
                 method,
                 uri,
@@ -340,13 +341,16 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
                 wire,
             })
         }
-        StartLine::Response(status, reason) => Message::Response(Response {
-            status,
-            reason,
-            headers,
-            body,
-            wire,
-        }),
+        StartLine::Response(status, reason) => {
+            headers.cseq = Some(cseq);
+            Message::Response(Response {
+                status,
+                reason,
+                headers,
+                body,
+                wire,
+            })
+        }
     })
 }
 
@@ -428,7 +432,10 @@ fn parse_start_line(owner: &ByteString, line: &str) -> Result<(StartLine, bool),
     }
     // Request-Line = Method SP Request-URI SP SIP-Version: exactly one SP between elements
     // (RFC 4475 §3.1.2.9, §3.1.2.10).
-    let three = split_space(line).and_then(|(method, rest)| {
+    // The method is a short word: a byte loop finds the space before memchr is set up.
+    let method_end = line.bytes().position(|b| b == b' ');
+    let three = method_end.and_then(|i| {
+        let (method, rest) = (&line[..i], &line[i + 1..]);
         let (uri, version) = split_space(rest)?;
         text::find_byte(version, b' ')
             .is_none()

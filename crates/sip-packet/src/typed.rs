@@ -46,6 +46,9 @@ impl Headers {
 
     /// The CSeq.
     pub fn cseq(&self) -> Result<CSeq, ParseError> {
+        if let Some(c) = &self.cseq {
+            return Ok(c.clone());
+        }
         let h = one(self, HeaderName::CSeq, "CSeq")?;
         CSeq::parse_shared(h.value(), h.value()).map_err(|e| at(h, e))
     }

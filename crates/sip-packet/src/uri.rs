@@ -76,6 +76,20 @@ impl Host {
         }
     }
 
+    /// [`Host::parse_shared`] of a non-empty host made of domain characters only (letters,
+    /// digits, `-`, `_`, `.`): the caller has checked them in its own pass.
+    pub(crate) fn parse_domain_chars(owner: &ByteString, s: &str) -> Self {
+        let b = s.as_bytes();
+        // An IPv4 address starts and ends with a digit; a name that does too is rare enough
+        // for the full check.
+        if b[0].is_ascii_digit() && b[b.len() - 1].is_ascii_digit() {
+            if let Ok(v4) = s.parse() {
+                return Self::Ipv4(v4);
+            }
+        }
+        Self::Domain(text::sub(owner, s))
+    }
+
     /// The address, when the host is an IP literal.
     pub fn ip(&self) -> Option<IpAddr> {
         match self {
@@ -256,6 +270,7 @@ impl SipUri {
     /// The URIs of nearly every message (a lower-case scheme, no IPv6 reference) in one pass
     /// over the text instead of one per part. `None` for anything else, valid or not: the
     /// general parser then gives the same URI or says what is wrong.
+    #[inline]
     fn parse_usual(owner: &ByteString, s: &str) -> Option<Self> {
         const NONE: usize = usize::MAX;
         let b = s.as_bytes();
@@ -272,6 +287,9 @@ impl SipUri {
         let (mut at, mut first_colon, mut port_colon, mut semi, mut question) =
             (NONE, NONE, NONE, NONE, NONE);
         let (mut any, mut run, mut user_chars) = (0u8, u8::MAX, u8::MAX);
+        // Whether a byte outside the domain characters sits in the host (after the last '@',
+        // before the port, parameters and headers): then the general parser decides.
+        let mut host_odd = false;
         for (i, &c) in rest.iter().enumerate() {
             let k = text::class(c);
             any |= k;
@@ -281,6 +299,7 @@ impl SipUri {
             match c {
                 b'@' => {
                     (at, port_colon, semi, question) = (i, NONE, NONE, NONE);
+                    host_odd = false;
                     user_chars = run;
                     run &= k;
                 }
@@ -297,7 +316,10 @@ impl SipUri {
                 b';' if semi == NONE && question == NONE => semi = i,
                 b'?' if question == NONE => question = i,
                 b'[' | b']' => return None,
-                _ => run &= k,
+                _ => {
+                    run &= k;
+                    host_odd |= port_colon == NONE && semi == NONE && question == NONE;
+                }
             }
         }
         if any & text::URI_BAD != 0 {
@@ -338,10 +360,10 @@ impl SipUri {
                 .and_then(|n| u16::try_from(n).ok())?;
             (&text[host_start..port_colon], Some(port))
         };
-        if host.is_empty() {
+        if host.is_empty() || host_odd {
             return None;
         }
-        let host = Host::parse_shared(owner, host).ok()?;
+        let host = Host::parse_domain_chars(owner, host);
         let params = if semi == NONE {
             Params::new()
         } else {
@@ -663,10 +685,16 @@ impl Uri {
         Self::parse_shared(&owner, &owner)
     }
 
+    #[inline]
     pub(crate) fn parse_shared(owner: &ByteString, s: &str) -> Result<Self, ParseError> {
-        if let Some(u) = SipUri::parse_usual(owner, s) {
-            return Ok(Self::Sip(u));
+        match SipUri::parse_usual(owner, s) {
+            Some(u) => Ok(Self::Sip(u)),
+            None => Self::parse_unusual(owner, s),
         }
+    }
+
+    /// [`Uri::parse_shared`] of what [`SipUri::parse_usual`] leaves.
+    fn parse_unusual(owner: &ByteString, s: &str) -> Result<Self, ParseError> {
         let colon = text::find_byte(s, b':').ok_or_else(|| ParseError::uri(s, "no scheme"))?;
         let scheme = &s[..colon];
         let scheme_ok = scheme
@@ -871,6 +899,39 @@ mod tests {
 
     fn eqv(a: &str, b: &str) -> bool {
         Uri::parse(a).unwrap().equivalent(&Uri::parse(b).unwrap())
+    }
+
+    #[test]
+    fn one_pass_host_agrees_with_host_parse() {
+        for h in [
+            "example.com",
+            "a_b.example",
+            "1.2.3.4",
+            "1.2.3.4.5",
+            "1.2.3",
+            "01.2.3.4",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1example.com",
+            "example1",
+            "1.2.3.4a",
+            "-",
+        ] {
+            for u in [
+                format!("sip:{h}"),
+                format!("sip:bob@{h}:5060;lr"),
+                format!("sips:{h}?x=y"),
+            ] {
+                let parsed = SipUri::parse(&u).map(|u| u.host().clone());
+                assert_eq!(parsed.ok(), Host::parse(h).ok(), "{u}");
+            }
+            let via = crate::Via::parse(&format!("SIP/2.0/UDP {h}:5060;branch=z9hG4bK1"));
+            assert_eq!(
+                via.map(|v| v.host().clone()).ok(),
+                Host::parse(h).ok(),
+                "{h}"
+            );
+        }
     }
 
     // RFC 3261 §19.1.4: the URIs that are equivalent.

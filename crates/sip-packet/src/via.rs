@@ -208,11 +208,16 @@ impl Via {
             return None;
         }
         let (transport, sent_by) = (&rest[..space], &rest[space + 1..]);
-        if sent_by.bytes().any(|b| b.is_ascii_whitespace()) {
-            return None;
-        }
-        let (host, port) = split_host_port(sent_by).ok()?;
-        let host = Host::parse_shared(owner, host).ok()?;
+        let (host, port) = match sent_by_usual(owner, sent_by) {
+            Some(hp) => hp,
+            None => {
+                if sent_by.bytes().any(|b| b.is_ascii_whitespace()) {
+                    return None;
+                }
+                let (host, port) = split_host_port(sent_by).ok()?;
+                (Host::parse_shared(owner, host).ok()?, port)
+            }
+        };
         let params = Params::parse_shared(owner, params).ok()?;
         Some(Ok(Self {
             protocol: ByteString::from_static("SIP"),
@@ -359,6 +364,32 @@ fn shared_or_static(owner: &ByteString, part: &str, usual: &'static str) -> Byte
     } else {
         text::sub(owner, part)
     }
+}
+
+/// The sent-by of nearly every Via, `host` or `host:port` with the host made of domain
+/// characters, in one pass; `None` for anything else, which the caller parses part by part.
+fn sent_by_usual(owner: &ByteString, sent_by: &str) -> Option<(Host, Option<u16>)> {
+    let b = sent_by.as_bytes();
+    let mut host_end = b.len();
+    for (i, &c) in b.iter().enumerate() {
+        if text::class(c) & text::DOMAIN == 0 {
+            if c != b':' {
+                return None;
+            }
+            host_end = i;
+            break;
+        }
+    }
+    if host_end == 0 {
+        return None;
+    }
+    let port = if host_end == b.len() {
+        None
+    } else {
+        let p = text::parse_decimal(&sent_by[host_end + 1..])?;
+        Some(u16::try_from(p).ok()?)
+    };
+    Some((Host::parse_domain_chars(owner, &sent_by[..host_end]), port))
 }
 
 #[cfg(test)]

@@ -123,6 +123,7 @@ pub struct Inbound {
 
 /// A message, or bytes that did not parse as one.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // the message is the common case; boxing it costs an allocation each
 pub enum InboundItem {
     /// A message.
     Message(Message),
