@@ -13,6 +13,7 @@
 
 mod child;
 mod endpoint;
+mod netsip_server;
 mod ports;
 mod proxy;
 mod registrar;

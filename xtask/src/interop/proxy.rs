@@ -12,15 +12,15 @@
 //! the proxy with SIGTERM: it must exit 0. Logs go to `target/interop/<scenario>/`.
 //! `NETSIP_INTEROP_ONLY` selects among these names too.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
 use super::child::{tail, Ended, Running};
+use super::netsip_server::NetsipServer;
 use super::ports::{wait_bound, Ports};
 use super::{sipp, Outcome, Report, SCENARIO_LIMIT, STARTUP_LIMIT};
 
@@ -28,7 +28,7 @@ use super::{sipp, Outcome, Report, SCENARIO_LIMIT, STARTUP_LIMIT};
 const CALLS: &str = "10";
 const CALL_RATE: &str = "5";
 
-/// How long the proxy may take to stop after SIGTERM.
+/// How long the proxy may take to listen, and to stop after SIGTERM.
 const STOP_LIMIT: Duration = Duration::from_secs(10);
 
 /// The tracing the proxy writes to its stderr, unless `RUST_LOG` says otherwise.
@@ -140,10 +140,10 @@ fn run_one(play: Play, netsip: &Path, dir: &Path) -> Result<Report> {
                 .to_vec()
         }
     };
-    let mut proxy = Proxy::start(netsip, port, &args, dir)?;
+    let mut proxy = start_proxy(netsip, port, &args, dir)?;
     if let Err(e) = proxy.wait_listening(2) {
         r.problems.push(format!("{e:#}"));
-        proxy.add_evidence(&mut r);
+        add_proxy_evidence(&proxy, &mut r);
         return Ok(r);
     }
     match play {
@@ -161,7 +161,7 @@ fn run_one(play: Play, netsip: &Path, dir: &Path) -> Result<Report> {
         Err(e) => r.problems.push(format!("{e:#}")),
     }
     if !r.problems.is_empty() {
-        proxy.add_evidence(&mut r);
+        add_proxy_evidence(&proxy, &mut r);
     }
     Ok(r)
 }
@@ -416,110 +416,21 @@ fn check_printed(r: &mut Report, p: &Running, lines: &[&str]) {
     }
 }
 
-/// `netsip proxy`, which (unlike the peers) is stopped by a signal and must exit 0 then.
-struct Proxy {
-    child: Option<Child>,
-    stdout: PathBuf,
-    stderr: PathBuf,
+/// Starts `netsip proxy` on UDP and TCP `port` of 127.0.0.1 with `args`, in `dir`.
+fn start_proxy(netsip: &Path, port: u16, args: &[String], dir: &Path) -> Result<NetsipServer> {
+    let mut all = vec![
+        "--listen".to_owned(),
+        format!("udp:127.0.0.1:{port}"),
+        "--listen".to_owned(),
+        format!("tcp:127.0.0.1:{port}"),
+    ];
+    all.extend_from_slice(args);
+    NetsipServer::start(netsip, "proxy", &all, PROXY_LOG, dir, STOP_LIMIT)
 }
 
-impl Proxy {
-    /// Starts it on UDP and TCP `port` of 127.0.0.1 with `args`, in `dir`.
-    fn start(netsip: &Path, port: u16, args: &[String], dir: &Path) -> Result<Self> {
-        let stdout = dir.join("netsip.stdout");
-        let stderr = dir.join("netsip.stderr");
-        let mut cmd = Command::new(netsip);
-        cmd.arg("proxy")
-            .args(["--listen", &format!("udp:127.0.0.1:{port}")])
-            .args(["--listen", &format!("tcp:127.0.0.1:{port}")])
-            .args(args);
-        if std::env::var_os("RUST_LOG").is_none() {
-            cmd.env("RUST_LOG", PROXY_LOG);
-        }
-        cmd.current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(File::create(&stdout)?)
-            .stderr(File::create(&stderr)?);
-        std::fs::write(dir.join("netsip.cmd"), format!("{cmd:?}\n"))?;
-        let child = cmd
-            .spawn()
-            .with_context(|| format!("cannot start {}", netsip.display()))?;
-        Ok(Self {
-            child: Some(child),
-            stdout,
-            stderr,
-        })
-    }
-
-    /// Waits for its `listening on` lines (printed once the sockets are bound).
-    fn wait_listening(&mut self, legs: usize) -> Result<()> {
-        let deadline = Instant::now() + STARTUP_LIMIT;
-        loop {
-            let n = read(&self.stdout)
-                .lines()
-                .filter(|l| l.starts_with("listening on "))
-                .count();
-            if n >= legs {
-                return Ok(());
-            }
-            if let Some(c) = self.child.as_mut() {
-                if let Ok(Some(status)) = c.try_wait() {
-                    bail!("netsip proxy exited {status} before listening");
-                }
-            }
-            if Instant::now() >= deadline {
-                bail!("netsip proxy did not listen within {STARTUP_LIMIT:?}");
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// SIGTERM, then its exit status; killed if it outlives the limit.
-    fn stop(&mut self) -> Result<ExitStatus> {
-        let Some(mut child) = self.child.take() else {
-            bail!("netsip proxy is gone");
-        };
-        if let Ok(Some(status)) = child.try_wait() {
-            bail!("netsip proxy exited {status} during the scenario");
-        }
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .context("cannot run kill")?;
-        if !sent.success() {
-            bail!("kill -TERM of netsip proxy failed: {sent}");
-        }
-        let deadline = Instant::now() + STOP_LIMIT;
-        loop {
-            if let Some(status) = child.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!("netsip proxy still running {STOP_LIMIT:?} after SIGTERM: killed");
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn add_evidence(&self, r: &mut Report) {
-        r.details.push_str("    netsip proxy stdout:\n");
-        r.details.push_str(&tail(&read(&self.stdout), 5));
-        r.details.push_str("    netsip proxy stderr:\n");
-        r.details.push_str(&tail(&read(&self.stderr), 20));
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
+fn add_proxy_evidence(proxy: &NetsipServer, r: &mut Report) {
+    r.details.push_str("    netsip proxy stdout:\n");
+    r.details.push_str(&tail(&proxy.stdout(), 5));
+    r.details.push_str("    netsip proxy stderr:\n");
+    r.details.push_str(&tail(&proxy.stderr(), 20));
 }

@@ -6,15 +6,14 @@
 //! it listens, runs the peers one after the other (each under a deadline), then stops the
 //! registrar with SIGTERM: it must exit 0. Logs go to `target/interop/<scenario>/`.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
 use super::child::{tail, Ended, Running};
+use super::netsip_server::NetsipServer;
 use super::ports::Ports;
 use super::{sipp, Outcome};
 
@@ -207,7 +206,7 @@ struct Report {
 fn run_scenario(s: &Scenario, netsip: &Path, dir: &Path) -> Result<Report> {
     let mut ports = Ports::default();
     let port = ports.free()?;
-    let mut server = Server::start(netsip, s, port, dir)?;
+    let mut server = start_server(netsip, s, port, dir)?;
     let mut r = Report {
         problems: Vec::new(),
         details: String::new(),
@@ -389,107 +388,26 @@ fn ended(end: Ended, meaning: impl Fn(Option<i32>) -> &'static str) -> String {
 }
 
 impl Report {
-    fn add_server_evidence(&mut self, server: &Server) {
+    fn add_server_evidence(&mut self, server: &NetsipServer) {
         self.details.push_str("    netsip registrar stdout:\n");
-        self.details.push_str(&tail(&read(&server.stdout), 5));
+        self.details.push_str(&tail(&server.stdout(), 5));
         self.details.push_str("    netsip registrar stderr:\n");
-        self.details.push_str(&tail(&read(&server.stderr), 15));
+        self.details.push_str(&tail(&server.stderr(), 15));
     }
 }
 
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
-}
-
-/// `netsip registrar`, which (unlike the peers) is stopped by a signal and must exit 0 then.
-struct Server {
-    child: Option<Child>,
-    stdout: PathBuf,
-    stderr: PathBuf,
-}
-
-impl Server {
-    fn start(netsip: &Path, s: &Scenario, port: u16, dir: &Path) -> Result<Self> {
-        let stdout = dir.join("netsip.stdout");
-        let stderr = dir.join("netsip.stderr");
-        let mut cmd = Command::new(netsip);
-        cmd.arg("registrar")
-            .args(["--listen", &format!("udp:127.0.0.1:{port}")])
-            .args(["--min-expires", &s.min_expires.to_string()])
-            .args(["--max-expires", &s.max_expires.to_string()]);
-        if s.tcp {
-            cmd.args(["--listen", &format!("tcp:127.0.0.1:{port}")]);
-        }
-        if std::env::var_os("RUST_LOG").is_none() {
-            cmd.env("RUST_LOG", "debug");
-        }
-        cmd.current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(File::create(&stdout)?)
-            .stderr(File::create(&stderr)?);
-        std::fs::write(dir.join("netsip.cmd"), format!("{cmd:?}\n"))?;
-        let child = cmd
-            .spawn()
-            .with_context(|| format!("cannot start {}", netsip.display()))?;
-        Ok(Self {
-            child: Some(child),
-            stdout,
-            stderr,
-        })
+/// Starts `netsip registrar` for the scenario on `port` of 127.0.0.1, in `dir`.
+fn start_server(netsip: &Path, s: &Scenario, port: u16, dir: &Path) -> Result<NetsipServer> {
+    let mut args = vec![
+        "--listen".to_owned(),
+        format!("udp:127.0.0.1:{port}"),
+        "--min-expires".to_owned(),
+        s.min_expires.to_string(),
+        "--max-expires".to_owned(),
+        s.max_expires.to_string(),
+    ];
+    if s.tcp {
+        args.extend(["--listen".to_owned(), format!("tcp:127.0.0.1:{port}")]);
     }
-
-    /// Waits for its `listening on` lines (printed once the sockets are bound).
-    fn wait_listening(&mut self, legs: usize) -> Result<()> {
-        let deadline = Instant::now() + SERVER_LIMIT;
-        loop {
-            let n = read(&self.stdout)
-                .lines()
-                .filter(|l| l.starts_with("listening on "))
-                .count();
-            if n >= legs {
-                return Ok(());
-            }
-            if let Some(c) = self.child.as_mut() {
-                if let Ok(Some(status)) = c.try_wait() {
-                    bail!("netsip registrar exited {status} before listening");
-                }
-            }
-            if Instant::now() >= deadline {
-                bail!("netsip registrar did not listen within {SERVER_LIMIT:?}");
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// SIGTERM, then its exit status; killed if it outlives the limit.
-    fn stop(&mut self) -> Result<ExitStatus> {
-        let Some(mut child) = self.child.take() else {
-            bail!("netsip registrar is gone");
-        };
-        if let Ok(Some(status)) = child.try_wait() {
-            bail!("netsip registrar exited {status} during the scenario");
-        }
-        crate::run(Command::new("kill").args(["-TERM", &child.id().to_string()]))?;
-        let deadline = Instant::now() + SERVER_LIMIT;
-        loop {
-            if let Some(status) = child.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!("netsip registrar still running {SERVER_LIMIT:?} after SIGTERM: killed");
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
+    NetsipServer::start(netsip, "registrar", &args, "debug", dir, SERVER_LIMIT)
 }
