@@ -1,75 +1,15 @@
 //! `netsip proxy` as a user runs it: where it listens, an OPTIONS through it to a fake
 //! callee over raw sockets, SIGTERM, and errors.
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use sip_packet::{Message, Response};
 
-/// A running `netsip proxy`; killed if a test fails before stopping it.
-struct Proxy {
-    child: Child,
-    listening: Vec<String>,
-}
+mod common;
 
-impl Proxy {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_netsip"))
-            .arg("proxy")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("netsip runs");
-        let expected = args.iter().filter(|a| **a == "--listen").count();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut listening = Vec::new();
-        while listening.len() < expected {
-            let line = lines
-                .next()
-                .expect("netsip proxy says where it listens")
-                .unwrap();
-            let addr = line
-                .strip_prefix("listening on ")
-                .unwrap_or_else(|| panic!("unexpected line {line:?}"));
-            listening.push(addr.to_owned());
-        }
-        Self { child, listening }
-    }
-
-    fn addr(&self, i: usize) -> SocketAddr {
-        let (_, addr) = self.listening[i].split_once(':').unwrap();
-        addr.parse().unwrap()
-    }
-
-    fn signal(&mut self, name: &str) -> ExitStatus {
-        let ok = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "still running 10 s after SIG{name}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::Daemon;
 
 fn socket() -> UdpSocket {
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -86,7 +26,7 @@ fn recv(sock: &UdpSocket) -> (Message, SocketAddr) {
 
 #[test]
 fn options_through_the_proxy_then_sigterm() {
-    let mut proxy = Proxy::start(&["--listen", "udp:127.0.0.1:0", "--record-route"]);
+    let mut proxy = Daemon::start("proxy", &["--listen", "udp:127.0.0.1:0", "--record-route"]);
     let callee = socket();
     let caller = socket();
     let options = format!(
@@ -129,13 +69,16 @@ fn options_through_the_proxy_then_sigterm() {
 
 #[test]
 fn sigint_stops_it_too() {
-    let mut proxy = Proxy::start(&[
-        "--listen",
-        "udp:127.0.0.1:0",
-        "--listen",
-        "tcp:127.0.0.1:0",
-        "--registrar",
-    ]);
+    let mut proxy = Daemon::start(
+        "proxy",
+        &[
+            "--listen",
+            "udp:127.0.0.1:0",
+            "--listen",
+            "tcp:127.0.0.1:0",
+            "--registrar",
+        ],
+    );
     assert!(proxy.listening[1].starts_with("tcp:127.0.0.1:"));
     assert!(proxy.signal("INT").success());
 }
@@ -187,13 +130,16 @@ fn bad_input_is_an_error() {
 
 #[test]
 fn with_registrar_a_registered_user_is_reached() {
-    let mut proxy = Proxy::start(&[
-        "--listen",
-        "udp:127.0.0.1:0",
-        "--registrar",
-        "--domain",
-        "example.com",
-    ]);
+    let mut proxy = Daemon::start(
+        "proxy",
+        &[
+            "--listen",
+            "udp:127.0.0.1:0",
+            "--registrar",
+            "--domain",
+            "example.com",
+        ],
+    );
     let bob = socket();
     let alice = socket();
     let register = format!(

@@ -1,74 +1,13 @@
 //! `netsip registrar` as a user runs it: where it listens, a REGISTER over a raw socket,
 //! signals, and errors.
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-/// A running `netsip registrar`; killed if a test fails before stopping it.
-struct Registrar {
-    child: Child,
-    listening: Vec<String>,
-}
+mod common;
 
-impl Registrar {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_netsip"))
-            .arg("registrar")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("netsip runs");
-        let expected = args.iter().filter(|a| **a == "--listen").count();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut listening = Vec::new();
-        while listening.len() < expected {
-            let line = lines
-                .next()
-                .expect("netsip registrar says where it listens")
-                .unwrap();
-            let addr = line
-                .strip_prefix("listening on ")
-                .unwrap_or_else(|| panic!("unexpected line {line:?}"));
-            listening.push(addr.to_owned());
-        }
-        Self { child, listening }
-    }
-
-    /// The socket address of the `i`th listen address (`udp:127.0.0.1:PORT`).
-    fn addr(&self, i: usize) -> SocketAddr {
-        let (_, addr) = self.listening[i].split_once(':').unwrap();
-        addr.parse().unwrap()
-    }
-
-    fn signal(&mut self, name: &str) -> ExitStatus {
-        let ok = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "still running 10 s after SIG{name}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Registrar {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::Daemon;
 
 fn register(sock: &UdpSocket, to: SocketAddr, user: &str, cseq: u32, contact: &str) -> String {
     let me = sock.local_addr().unwrap();
@@ -98,16 +37,19 @@ fn register(sock: &UdpSocket, to: SocketAddr, user: &str, cseq: u32, contact: &s
 
 #[test]
 fn registers_over_udp_and_stops_on_sigterm() {
-    let mut reg = Registrar::start(&[
-        "--listen",
-        "udp:127.0.0.1:0",
-        "--listen",
-        "tcp:127.0.0.1:0",
-        "--max-expires",
-        "120",
-        "--min-expires",
-        "20",
-    ]);
+    let mut reg = Daemon::start(
+        "registrar",
+        &[
+            "--listen",
+            "udp:127.0.0.1:0",
+            "--listen",
+            "tcp:127.0.0.1:0",
+            "--max-expires",
+            "120",
+            "--min-expires",
+            "20",
+        ],
+    );
     assert!(
         reg.listening[0].starts_with("udp:127.0.0.1:"),
         "{:?}",
@@ -165,7 +107,10 @@ fn registers_over_udp_and_stops_on_sigterm() {
 
 #[test]
 fn stops_on_sigint_and_refuses_foreign_domains() {
-    let mut reg = Registrar::start(&["--listen", "udp:127.0.0.1:0", "--domain", "example.org"]);
+    let mut reg = Daemon::start(
+        "registrar",
+        &["--listen", "udp:127.0.0.1:0", "--domain", "example.org"],
+    );
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let resp = register(&sock, reg.addr(0), "bob", 1, "<sip:bob@192.0.2.2>");
     assert!(resp.starts_with("SIP/2.0 404 "), "{resp}");
