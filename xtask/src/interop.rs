@@ -185,29 +185,9 @@ pub(crate) fn run() -> Result<()> {
             s.name.to_owned()
         };
         let dir = out.join(name.replace('#', "-"));
-        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
-        let t0 = Instant::now();
-        let report = run_scenario(s, &programs, &dir);
-        let took = t0.elapsed();
-        let passed = match &report {
-            Ok(r) => r.problems.is_empty(),
-            Err(_) => false,
-        };
-        match report {
-            Ok(r) if r.problems.is_empty() => println!("PASS {name}"),
-            Ok(r) => {
-                println!("FAIL {name}: {}", r.problems.join("; "));
-                print!("{}", r.details);
-                println!("    logs: {}", dir.display());
-            }
-            Err(e) => println!("FAIL {name}: {e:#}"),
-        }
-        outcomes.push(Outcome {
-            name,
-            peers: describe(s),
-            passed,
-            took,
-        });
+        outcomes.push(run_reported(name, describe(s), &dir, |dir| {
+            run_scenario(s, &programs, dir)
+        })?);
     }
 
     outcomes.extend(endpoint::run(&out, &target)?);
@@ -230,16 +210,7 @@ pub(crate) fn run() -> Result<()> {
 
 /// The scenarios `NETSIP_INTEROP_ONLY` selects (all without it) and `NETSIP_INTEROP_REPEAT`.
 fn selection() -> Result<(Vec<&'static Scenario>, usize)> {
-    let only = std::env::var("NETSIP_INTEROP_ONLY").unwrap_or_default();
-    let wanted: Vec<&str> = only
-        .split(',')
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .collect();
-    let selected: Vec<&Scenario> = SCENARIOS
-        .iter()
-        .filter(|s| wanted.is_empty() || wanted.iter().any(|w| s.name.contains(w)))
-        .collect();
+    let selected: Vec<&Scenario> = SCENARIOS.iter().filter(|s| is_selected(s.name)).collect();
     // An empty choice here is fine: the endpoint and registrar modules filter by the same
     // variable, and the summary fails when nothing at all ran.
     let repeat = match std::env::var("NETSIP_INTEROP_REPEAT") {
@@ -252,6 +223,48 @@ fn selection() -> Result<(Vec<&'static Scenario>, usize)> {
         Err(_) => 1,
     };
     Ok((selected, repeat))
+}
+
+/// Whether `NETSIP_INTEROP_ONLY` (comma-separated name parts) selects the scenario `name`;
+/// every scenario when it is unset.
+fn is_selected(name: &str) -> bool {
+    let only = std::env::var("NETSIP_INTEROP_ONLY").unwrap_or_default();
+    let mut wanted = only
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .peekable();
+    wanted.peek().is_none() || wanted.any(|w| name.contains(w))
+}
+
+/// Runs one scenario with its own folder `dir`, prints `PASS name` or `FAIL name: why` with
+/// the evidence, and says how it went.
+fn run_reported(
+    name: String,
+    peers: String,
+    dir: &Path,
+    run: impl FnOnce(&Path) -> Result<Report>,
+) -> Result<Outcome> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    let t0 = Instant::now();
+    let report = run(dir);
+    let took = t0.elapsed();
+    let passed = matches!(&report, Ok(r) if r.problems.is_empty());
+    match report {
+        Ok(r) if r.problems.is_empty() => println!("PASS {name}"),
+        Ok(r) => {
+            println!("FAIL {name}: {}", r.problems.join("; "));
+            print!("{}", r.details);
+            println!("    logs: {}", dir.display());
+        }
+        Err(e) => println!("FAIL {name}: {e:#}"),
+    }
+    Ok(Outcome {
+        name,
+        peers,
+        passed,
+        took,
+    })
 }
 
 fn describe(s: &Scenario) -> String {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use super::child::{Ended, Running};
 use super::ports::{wait_bound, Ports};
@@ -63,15 +63,9 @@ struct Programs {
 
 /// Runs the selected endpoint scenarios, logging into `out/<name>/`; one outcome each.
 pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
-    let only = std::env::var("NETSIP_INTEROP_ONLY").unwrap_or_default();
-    let wanted: Vec<&str> = only
-        .split(',')
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .collect();
     let selected: Vec<_> = SCENARIOS
         .iter()
-        .filter(|(name, _, _)| wanted.is_empty() || wanted.iter().any(|w| name.contains(w)))
+        .filter(|(name, _, _)| super::is_selected(name))
         .collect();
     if selected.is_empty() {
         return Ok(Vec::new());
@@ -91,26 +85,12 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
     }
     let mut outcomes = Vec::new();
     for (name, play, peers) in selected {
-        let dir = out.join(name);
-        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
-        let t0 = Instant::now();
-        let report = run_one(*play, &programs, &dir);
-        let passed = matches!(&report, Ok(r) if r.problems.is_empty());
-        match report {
-            Ok(r) if r.problems.is_empty() => println!("PASS {name}"),
-            Ok(r) => {
-                println!("FAIL {name}: {}", r.problems.join("; "));
-                print!("{}", r.details);
-                println!("    logs: {}", dir.display());
-            }
-            Err(e) => println!("FAIL {name}: {e:#}"),
-        }
-        outcomes.push(Outcome {
-            name: (*name).to_owned(),
-            peers: (*peers).to_owned(),
-            passed,
-            took: t0.elapsed(),
-        });
+        outcomes.push(super::run_reported(
+            (*name).to_owned(),
+            (*peers).to_owned(),
+            &out.join(name),
+            |dir| run_one(*play, &programs, dir),
+        )?);
     }
     Ok(outcomes)
 }

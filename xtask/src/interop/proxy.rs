@@ -17,7 +17,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use super::child::{tail, Ended, Running};
 use super::netsip_server::NetsipServer;
@@ -76,15 +76,9 @@ const SCENARIOS: &[(&str, Play, &str)] = &[
 
 /// Runs the selected proxy scenarios, logging into `out/<name>/`; one outcome each.
 pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
-    let only = std::env::var("NETSIP_INTEROP_ONLY").unwrap_or_default();
-    let wanted: Vec<&str> = only
-        .split(',')
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .collect();
     let selected: Vec<_> = SCENARIOS
         .iter()
-        .filter(|(name, _, _)| wanted.is_empty() || wanted.iter().any(|w| name.contains(w)))
+        .filter(|(name, _, _)| super::is_selected(name))
         .collect();
     if selected.is_empty() {
         return Ok(Vec::new());
@@ -97,26 +91,12 @@ pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
     }
     let mut outcomes = Vec::new();
     for (name, play, peers) in selected {
-        let dir = out.join(name);
-        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
-        let t0 = Instant::now();
-        let report = run_one(*play, &netsip, &dir);
-        let passed = matches!(&report, Ok(r) if r.problems.is_empty());
-        match report {
-            Ok(r) if r.problems.is_empty() => println!("PASS {name}"),
-            Ok(r) => {
-                println!("FAIL {name}: {}", r.problems.join("; "));
-                print!("{}", r.details);
-                println!("    logs: {}", dir.display());
-            }
-            Err(e) => println!("FAIL {name}: {e:#}"),
-        }
-        outcomes.push(Outcome {
-            name: (*name).to_owned(),
-            peers: (*peers).to_owned(),
-            passed,
-            took: t0.elapsed(),
-        });
+        outcomes.push(super::run_reported(
+            (*name).to_owned(),
+            (*peers).to_owned(),
+            &out.join(name),
+            |dir| run_one(*play, &netsip, dir),
+        )?);
     }
     Ok(outcomes)
 }

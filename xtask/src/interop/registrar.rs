@@ -10,12 +10,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use super::child::{tail, Ended, Running};
 use super::netsip_server::NetsipServer;
 use super::ports::Ports;
-use super::{sipp, Outcome};
+use super::{sipp, Outcome, Report};
 
 /// The wall-clock guard of one peer run: SIPp gives up at 20 s, the Perl script at 30 s.
 const PEER_LIMIT: Duration = Duration::from_secs(40);
@@ -131,15 +131,9 @@ const SCENARIOS: &[Scenario] = &[
 /// Runs the registrar scenarios that `NETSIP_INTEROP_ONLY` selects (all when unset), printing
 /// PASS/FAIL as they end; their outcomes go into the suite's summary.
 pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
-    let only = std::env::var("NETSIP_INTEROP_ONLY").unwrap_or_default();
-    let wanted: Vec<&str> = only
-        .split(',')
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .collect();
     let selected: Vec<&Scenario> = SCENARIOS
         .iter()
-        .filter(|s| wanted.is_empty() || wanted.iter().any(|w| s.name.contains(w)))
+        .filter(|s| super::is_selected(s.name))
         .collect();
     if selected.is_empty() {
         return Ok(Vec::new());
@@ -155,26 +149,12 @@ pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
 
     let mut outcomes = Vec::new();
     for s in selected {
-        let dir = out.join(s.name);
-        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
-        let t0 = Instant::now();
-        let report = run_scenario(s, &netsip, &dir);
-        let passed = matches!(&report, Ok(r) if r.problems.is_empty());
-        match report {
-            Ok(r) if r.problems.is_empty() => println!("PASS {}", s.name),
-            Ok(r) => {
-                println!("FAIL {}: {}", s.name, r.problems.join("; "));
-                print!("{}", r.details);
-                println!("    logs: {}", dir.display());
-            }
-            Err(e) => println!("FAIL {}: {e:#}", s.name),
-        }
-        outcomes.push(Outcome {
-            name: s.name.to_owned(),
-            peers: describe(s),
-            passed,
-            took: t0.elapsed(),
-        });
+        outcomes.push(super::run_reported(
+            s.name.to_owned(),
+            describe(s),
+            &out.join(s.name),
+            |dir| run_scenario(s, &netsip, dir),
+        )?);
     }
     Ok(outcomes)
 }
@@ -195,12 +175,6 @@ fn describe(s: &Scenario) -> String {
         peers.join(", "),
         if s.tcp { "tcp" } else { "udp" }
     )
-}
-
-/// What went wrong (empty when the scenario passed) and the evidence.
-struct Report {
-    problems: Vec<String>,
-    details: String,
 }
 
 fn run_scenario(s: &Scenario, netsip: &Path, dir: &Path) -> Result<Report> {
