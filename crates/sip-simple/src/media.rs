@@ -1,0 +1,1 @@
+//! RTP media without IO: placeholder while the module is built.
