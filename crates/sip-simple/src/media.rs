@@ -1,1 +1,62 @@
-//! RTP media without IO: placeholder while the module is built.
+//! RTP media without IO (Net::SIP::Simple::RTP and Net::SIP::DTMF): everything a call needs to
+//! send and receive G.711 audio and DTMF, as plain types that are handed bytes and an
+//! `Instant` (or a tick count) and never touch a socket or read a clock.
+//!
+//! Map of the module:
+//! - [`RtpPacket`], [`RtpError`]: RFC 3550 §5.1 packets, parse and print ([`rtp`]).
+//! - [`RtpSender`]: sequence numbers, timestamps and SR counters of one outgoing stream.
+//! - [`AudioCodec`], [`SAMPLES_PER_PACKET`]: G.711 μ-law and A-law (ITU-T G.711).
+//! - [`AudioFile`], [`AudioFileError`]: raw G.711 and WAV files as 20 ms RTP payloads;
+//!   [`WavWriter`], [`WavFormat`]: recording what arrives.
+//! - [`SequenceTracker`]: RFC 3550 A.1 extended sequence numbers and source restarts.
+//! - [`JitterBuffer`], [`Playout`]: reordering, loss, late and duplicate packets, interarrival
+//!   jitter (RFC 3550 A.8).
+//! - [`RtcpPacket`] and its parts, [`sender_report`], [`receiver_report`], [`goodbye`],
+//!   [`ReceptionStats`], [`rtcp_interval`]: RFC 3550 §6 control packets.
+//! - [`DtmfEvent`], [`DtmfSender`], [`DtmfReceiver`]: RFC 4733 telephone-events;
+//!   [`ToneGenerator`], [`ToneDetector`]: in-band DTMF tones (Goertzel).
+//! - [`MediaStats`]: packets sent, received, lost, jitter and round-trip time of a call.
+
+mod audio_file;
+mod dtmf;
+mod dtmf_receiver;
+mod dtmf_sender;
+mod g711;
+mod jitter;
+mod ntp;
+mod rtcp;
+mod rtcp_build;
+mod reception;
+mod rtp;
+mod rtp_sender;
+mod sequence;
+mod stats;
+mod tone_detector;
+mod tone_generator;
+mod wav_writer;
+
+pub use audio_file::{AudioFile, AudioFileError};
+pub use dtmf::{digit_to_event, event_to_digit, DtmfError, DtmfEvent, DTMF_DIGITS};
+pub use dtmf_receiver::DtmfReceiver;
+pub use dtmf_sender::{DtmfSender, DEFAULT_DTMF_DURATION};
+pub use g711::{
+    alaw_decode, alaw_encode, ulaw_decode, ulaw_encode, AudioCodec, PACKET_DURATION,
+    SAMPLES_PER_PACKET,
+};
+pub use jitter::{JitterBuffer, Playout, DEFAULT_JITTER_CAPACITY};
+pub use ntp::{dlsr_units, ntp_middle32, ntp_timestamp};
+pub use reception::ReceptionStats;
+pub use rtcp::{
+    is_rtcp, Goodbye, ReceiverReport, ReportBlock, RtcpError, RtcpPacket, SdesChunk, SdesItem,
+    SenderInfo, SenderReport, SourceDescription, SDES_CNAME,
+};
+pub use rtcp_build::{
+    compound, goodbye, receiver_report, rtcp_interval, sender_report, RTCP_INTERVAL,
+};
+pub use rtp::{RtpError, RtpPacket};
+pub use rtp_sender::RtpSender;
+pub use sequence::{SequenceCheck, SequenceTracker};
+pub use stats::{round_trip_time, MediaStats};
+pub use tone_detector::ToneDetector;
+pub use tone_generator::ToneGenerator;
+pub use wav_writer::{WavFormat, WavWriter};

@@ -1,0 +1,1 @@
+//! Jitter buffer tests.

@@ -1,0 +1,1 @@
+//! Reception statistics tests.

@@ -1,0 +1,1 @@
+//! Tests of RTP packet parsing and printing.
