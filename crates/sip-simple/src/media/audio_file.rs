@@ -60,7 +60,9 @@ pub enum AudioFileError {
         what: String,
     },
     /// The WAV file is well-formed but holds audio that cannot be sent as G.711.
-    #[error("{name}: unsupported WAV audio: {what} (only 8000 Hz mono μ-law, A-law or 16-bit PCM)")]
+    #[error(
+        "{name}: unsupported WAV audio: {what} (only 8000 Hz mono μ-law, A-law or 16-bit PCM)"
+    )]
     Unsupported {
         /// The file name.
         name: String,
@@ -283,10 +285,9 @@ fn decode_data(format: &Format, data: &[u8]) -> Result<Stored, String> {
                 .map(|s| i16::from_le_bytes([s[0], s[1]]))
                 .collect(),
         )),
-        (WAVE_FORMAT_MULAW | WAVE_FORMAT_ALAW | WAVE_FORMAT_PCM, bits) => Err(format!(
-            "{bits} bits per sample for format {}",
-            format.tag
-        )),
+        (WAVE_FORMAT_MULAW | WAVE_FORMAT_ALAW | WAVE_FORMAT_PCM, bits) => {
+            Err(format!("{bits} bits per sample for format {}", format.tag))
+        }
         (tag, _) => Err(format!("format tag {tag}")),
     }
 }

@@ -83,7 +83,24 @@ impl DtmfEvent {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn parse_never_panics_and_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..12)) {
+            match DtmfEvent::parse(&bytes) {
+                Ok(e) => {
+                    prop_assert!(bytes.len() >= 4);
+                    prop_assert_eq!(DtmfEvent::parse(&e.to_bytes()), Ok(e));
+                    // The reserved bit is the only one not kept.
+                    prop_assert_eq!(&e.to_bytes()[..], &[bytes[0], bytes[1] & 0xbf, bytes[2], bytes[3]]);
+                }
+                Err(e) => prop_assert_eq!(e, DtmfError::Truncated { len: bytes.len() }),
+            }
+        }
+    }
 
     #[test]
     fn digits_map_to_codes_and_back() {
@@ -124,10 +141,7 @@ mod tests {
         );
         assert_eq!(e2.digit(), Some('#'));
         // Volume is 6 bits on the wire.
-        let loud = DtmfEvent {
-            volume: 0xff,
-            ..e
-        };
+        let loud = DtmfEvent { volume: 0xff, ..e };
         assert_eq!(DtmfEvent::parse(&loud.to_bytes()).unwrap().volume, 0x3f);
     }
 
@@ -139,6 +153,8 @@ mod tests {
                 Err(DtmfError::Truncated { len: len.min(3) })
             );
         }
-        assert!(DtmfError::Truncated { len: 2 }.to_string().contains("2 octets"));
+        assert!(DtmfError::Truncated { len: 2 }
+            .to_string()
+            .contains("2 octets"));
     }
 }

@@ -138,14 +138,27 @@ mod tests {
     fn lost_start_still_reports_and_stale_packets_do_not() {
         let mut rx = DtmfReceiver::new(101);
         // Only the end packets of an event arrive.
-        assert_eq!(rx.handle_packet(&event_packet(800, false, 3, true, 800)), Ok(Some('3')));
-        assert_eq!(rx.handle_packet(&event_packet(800, false, 3, true, 800)), Ok(None));
-        assert_eq!(rx.handle_packet(&event_packet(1600, true, 4, false, 160)), Ok(Some('4')));
+        assert_eq!(
+            rx.handle_packet(&event_packet(800, false, 3, true, 800)),
+            Ok(Some('3'))
+        );
+        assert_eq!(
+            rx.handle_packet(&event_packet(800, false, 3, true, 800)),
+            Ok(None)
+        );
+        assert_eq!(
+            rx.handle_packet(&event_packet(1600, true, 4, false, 160)),
+            Ok(Some('4'))
+        );
         // A retransmitted end of the first event, after the recent list forgot it, is older.
         for ts in 0..20u32 {
-            rx.handle_packet(&event_packet(2000 + ts * 800, true, 5, true, 800)).unwrap();
+            rx.handle_packet(&event_packet(2000 + ts * 800, true, 5, true, 800))
+                .unwrap();
         }
-        assert_eq!(rx.handle_packet(&event_packet(800, false, 3, true, 800)), Ok(None));
+        assert_eq!(
+            rx.handle_packet(&event_packet(800, false, 3, true, 800)),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -155,24 +168,48 @@ mod tests {
         audio.payload_type = 0;
         assert_eq!(rx.handle_packet(&audio), Ok(None));
         // Event 16 is flash: not a digit.
-        assert_eq!(rx.handle_packet(&event_packet(160, true, 16, false, 160)), Ok(None));
+        assert_eq!(
+            rx.handle_packet(&event_packet(160, true, 16, false, 160)),
+            Ok(None)
+        );
         let mut short = event_packet(320, true, 1, false, 160);
         short.payload = Bytes::from_static(&[1, 2]);
-        assert_eq!(rx.handle_packet(&short), Err(DtmfError::Truncated { len: 2 }));
+        assert_eq!(
+            rx.handle_packet(&short),
+            Err(DtmfError::Truncated { len: 2 })
+        );
     }
 
     #[test]
     fn long_event_segments_are_one_digit_but_a_new_press_is_another() {
         let mut rx = DtmfReceiver::new(101);
-        assert_eq!(rx.handle_packet(&event_packet(0, true, 9, false, 160)), Ok(Some('9')));
-        assert_eq!(rx.handle_packet(&event_packet(0, false, 9, false, u16::MAX)), Ok(None));
+        assert_eq!(
+            rx.handle_packet(&event_packet(0, true, 9, false, 160)),
+            Ok(Some('9'))
+        );
+        assert_eq!(
+            rx.handle_packet(&event_packet(0, false, 9, false, u16::MAX)),
+            Ok(None)
+        );
         // The next segment: new timestamp, no marker, same event.
-        assert_eq!(rx.handle_packet(&event_packet(65_535, false, 9, false, 160)), Ok(None));
-        assert_eq!(rx.handle_packet(&event_packet(65_535, false, 9, true, 800)), Ok(None));
+        assert_eq!(
+            rx.handle_packet(&event_packet(65_535, false, 9, false, 160)),
+            Ok(None)
+        );
+        assert_eq!(
+            rx.handle_packet(&event_packet(65_535, false, 9, true, 800)),
+            Ok(None)
+        );
         // After the end, the same digit again is a new press.
-        assert_eq!(rx.handle_packet(&event_packet(70_000, true, 9, false, 160)), Ok(Some('9')));
+        assert_eq!(
+            rx.handle_packet(&event_packet(70_000, true, 9, false, 160)),
+            Ok(Some('9'))
+        );
         // A short event of the same digit whose end was lost, then a new one whose marker was
         // lost: still two presses, because the first was far from a segment's end.
-        assert_eq!(rx.handle_packet(&event_packet(80_000, false, 9, false, 160)), Ok(Some('9')));
+        assert_eq!(
+            rx.handle_packet(&event_packet(80_000, false, 9, false, 160)),
+            Ok(Some('9'))
+        );
     }
 }

@@ -185,7 +185,9 @@ mod tests {
         assert_eq!(events.last().unwrap().duration, u16::MAX);
         assert_eq!(events.len(), 409 + 3);
         // Wideband clock: 320 units per 20 ms.
-        let wide = DtmfSender::new(101).with_clock_rate(16_000).with_volume(200);
+        let wide = DtmfSender::new(101)
+            .with_clock_rate(16_000)
+            .with_volume(200);
         let events = wide.events('2').unwrap();
         assert_eq!(events[0].duration, 320);
         assert_eq!(events[0].volume, 63);

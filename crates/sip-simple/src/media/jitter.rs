@@ -36,6 +36,15 @@ struct Queued {
     arrival: Instant,
 }
 
+/// What the jitter computation remembers of the previous packet.
+#[derive(Debug, Clone, Copy)]
+struct Transit {
+    payload_type: u8,
+    timestamp: u32,
+    /// Arrival time minus RTP timestamp, in timestamp units (wrapping).
+    transit: u32,
+}
+
 /// Puts the packets of one RTP source back in sequence order and decides when a missing one
 /// is lost.
 ///
@@ -68,8 +77,8 @@ pub struct JitterBuffer {
     discarded: u64,
     /// Arrival clock origin for the jitter computation.
     epoch: Option<Instant>,
-    /// Payload type and relative transit time of the previous packet (A.8).
-    last_transit: Option<(u8, u32)>,
+    /// The previous packet's relative transit time (A.8).
+    last_transit: Option<Transit>,
     /// Interarrival jitter times 16 (A.8 keeps it scaled to compute it in integers).
     jitter16: u64,
 }
@@ -142,7 +151,13 @@ impl JitterBuffer {
             self.overflows += 1;
             return;
         }
-        self.queue.insert(key, Queued { packet, arrival: now });
+        self.queue.insert(
+            key,
+            Queued {
+                packet,
+                arrival: now,
+            },
+        );
     }
 
     fn was_played(&self, key: i64) -> bool {
@@ -160,16 +175,24 @@ impl JitterBuffer {
         // Arrival in timestamp units; only differences matter, so it may wrap like them.
         let arrival = (elapsed * u128::from(self.clock_rate) / 1_000_000_000) as u32;
         let transit = arrival.wrapping_sub(packet.timestamp);
-        // Telephone-events repeat one timestamp for 20 ms packets: only compare transits of
-        // the same payload type.
-        if let Some((pt, last)) = self.last_transit {
-            if pt == packet.payload_type {
-                let d = u64::from((transit.wrapping_sub(last) as i32).unsigned_abs());
+        // Only packets that sample a new instant of the same payload type are compared:
+        // telephone-events repeat one timestamp for 20 ms packets (RFC 4733 §2.5.1.2), and
+        // their timestamps are unrelated to a transit of the audio.
+        if let Some(last) = self.last_transit {
+            if last.payload_type == packet.payload_type {
+                if last.timestamp == packet.timestamp {
+                    return;
+                }
+                let d = u64::from((transit.wrapping_sub(last.transit) as i32).unsigned_abs());
                 // jitter16 = 16 J; 16 J' = 16 J + |D| - J.
                 self.jitter16 = self.jitter16 + d - ((self.jitter16 + 8) >> 4);
             }
         }
-        self.last_transit = Some((packet.payload_type, transit));
+        self.last_transit = Some(Transit {
+            payload_type: packet.payload_type,
+            timestamp: packet.timestamp,
+            transit,
+        });
     }
 
     /// The next packet to play, a loss, or `None` when the next one is not there yet and the
@@ -286,7 +309,9 @@ impl JitterBuffer {
         if self.clock_rate == 0 {
             return Duration::ZERO;
         }
-        Duration::from_nanos((self.jitter16 >> 4).saturating_mul(1_000_000_000) / u64::from(self.clock_rate))
+        Duration::from_nanos(
+            (self.jitter16 >> 4).saturating_mul(1_000_000_000) / u64::from(self.clock_rate),
+        )
     }
 
     /// The highest extended sequence number received (RFC 3550 A.1: cycles in the top 16

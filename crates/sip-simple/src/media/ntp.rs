@@ -37,7 +37,10 @@ mod tests {
     fn ntp_of_known_instants() {
         assert_eq!(ntp_timestamp(UNIX_EPOCH), NTP_UNIX_OFFSET << 32);
         let t = UNIX_EPOCH + Duration::from_millis(1_500);
-        assert_eq!(ntp_timestamp(t), ((NTP_UNIX_OFFSET + 1) << 32) | 0x8000_0000);
+        assert_eq!(
+            ntp_timestamp(t),
+            ((NTP_UNIX_OFFSET + 1) << 32) | 0x8000_0000
+        );
         // Before 1970 is clamped, not a panic.
         assert_eq!(
             ntp_timestamp(UNIX_EPOCH - Duration::from_secs(5)),

@@ -45,7 +45,14 @@ impl ReceptionStats {
     /// Sets the counters: the highest extended sequence number, packets expected (highest −
     /// first + 1) and received (duplicates included), and the jitter in timestamp units.
     /// A new `ssrc` starts the statistics anew.
-    pub fn update(&mut self, ssrc: u32, extended_highest: u32, expected: u64, received: u64, jitter: u32) {
+    pub fn update(
+        &mut self,
+        ssrc: u32,
+        extended_highest: u32,
+        expected: u64,
+        received: u64,
+        jitter: u32,
+    ) {
         if ssrc != self.ssrc {
             *self = Self::new(ssrc);
         }
@@ -62,11 +69,18 @@ impl ReceptionStats {
 
     /// Takes the counters of the source `buffer` follows (nothing if it has none yet).
     pub fn update_from(&mut self, buffer: &JitterBuffer) {
-        let (Some(ssrc), Some(highest)) = (buffer.ssrc(), buffer.extended_highest_sequence()) else {
+        let (Some(ssrc), Some(highest)) = (buffer.ssrc(), buffer.extended_highest_sequence())
+        else {
             return;
         };
         let sequence = buffer.sequence();
-        self.update(ssrc, highest, sequence.expected(), sequence.received(), buffer.jitter());
+        self.update(
+            ssrc,
+            highest,
+            sequence.expected(),
+            sequence.received(),
+            buffer.jitter(),
+        );
     }
 
     /// Notes an SR from the source that arrived at `now`, for the LSR/DLSR fields.
@@ -82,16 +96,16 @@ impl ReceptionStats {
         lost.clamp(-0x80_0000, 0x7f_ffff) as i32
     }
 
-    /// The fraction lost since the previous report block, in 1/256 (A.3); 0 when packets
-    /// were not lost or duplicates outnumber losses.
+    /// The fraction lost since the previous report block, in 1/256 (A.3; 255 when all were
+    /// lost); 0 when none were lost or duplicates outnumber losses.
     pub fn fraction_lost(&self) -> u8 {
         let expected = self.expected.saturating_sub(self.expected_prior);
         let received = self.received.saturating_sub(self.received_prior);
         if expected == 0 || received >= expected {
             return 0;
         }
-        // lost < expected, so the quotient is below 256.
-        (((expected - received) << 8) / expected) as u8
+        // All lost would be 256/256: the 8-bit field says 255.
+        (((expected - received) << 8) / expected).min(255) as u8
     }
 
     /// The report block for now; starts the next fraction-lost interval.

@@ -59,7 +59,12 @@ pub struct SenderInfo {
 
 impl SenderInfo {
     /// Sender info at `wallclock`, the same instant being `rtp_timestamp` in the stream.
-    pub fn new(wallclock: SystemTime, rtp_timestamp: u32, packet_count: u32, octet_count: u32) -> Self {
+    pub fn new(
+        wallclock: SystemTime,
+        rtp_timestamp: u32,
+        packet_count: u32,
+        octet_count: u32,
+    ) -> Self {
         Self {
             ntp_timestamp: ntp_timestamp(wallclock),
             rtp_timestamp,
@@ -212,7 +217,9 @@ pub enum RtcpError {
         available: usize,
     },
     /// The padding count is 0 or larger than the packet body.
-    #[error("RTCP packet at offset {offset}: padding count {count} in a body of {available} octets")]
+    #[error(
+        "RTCP packet at offset {offset}: padding count {count} in a body of {available} octets"
+    )]
     BadPadding {
         /// Offset of the packet.
         offset: usize,
@@ -297,7 +304,12 @@ impl RtcpPacket {
     }
 
     /// One packet's body, without header and padding.
-    fn parse_one(offset: usize, count: u8, packet_type: u8, body: &[u8]) -> Result<Self, RtcpError> {
+    fn parse_one(
+        offset: usize,
+        count: u8,
+        packet_type: u8,
+        body: &[u8],
+    ) -> Result<Self, RtcpError> {
         let short = |kind, needed| RtcpError::BodyTooShort {
             offset,
             kind,

@@ -57,7 +57,9 @@ pub enum RtpError {
         len: usize,
     },
     /// The header extension runs past the end of the datagram.
-    #[error("RTP header extension at offset {offset} needs {needed} octets, the datagram has {len}")]
+    #[error(
+        "RTP header extension at offset {offset} needs {needed} octets, the datagram has {len}"
+    )]
     ExtensionPastEnd {
         /// Offset of the extension header.
         offset: usize,

@@ -131,10 +131,7 @@ mod tests {
         let p1 = tx.packet(Bytes::from_static(&[0xff; 160]), 160, true);
         let p2 = tx.packet(Bytes::from_static(&[0xff; 160]), 160, false);
         let p3 = tx.packet(Bytes::from_static(&[0xff; 80]), 80, false);
-        assert_eq!(
-            (p1.sequence, p2.sequence, p3.sequence),
-            (0xfffe, 0xffff, 0)
-        );
+        assert_eq!((p1.sequence, p2.sequence, p3.sequence), (0xfffe, 0xffff, 0));
         assert_eq!(p1.timestamp, u32::MAX - 100);
         assert_eq!(p2.timestamp, 59); // wrapped: MAX - 100 + 160
         assert_eq!(p3.timestamp, 219);

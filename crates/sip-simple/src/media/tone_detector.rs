@@ -27,7 +27,11 @@ const MIN_TONE_SHARE: f64 = 0.8;
 /// The Goertzel coefficient 2·cos(2πf/8000) of each row, then each column frequency.
 fn coefficients() -> [f64; 8] {
     let mut c = [0.0; 8];
-    for (i, f) in ROW_FREQUENCIES.iter().chain(&COLUMN_FREQUENCIES).enumerate() {
+    for (i, f) in ROW_FREQUENCIES
+        .iter()
+        .chain(&COLUMN_FREQUENCIES)
+        .enumerate()
+    {
         c[i] = 2.0 * (TAU * f / 8000.0).cos();
     }
     c
@@ -111,7 +115,8 @@ impl ToneDetector {
         let (row, row_power) = strongest(&power[..4])?;
         let (column, column_power) = strongest(&power[4..])?;
         let loud = row_power >= MIN_TONE_POWER && column_power >= MIN_TONE_POWER;
-        let twist_ok = row_power <= column_power * MAX_TWIST && column_power <= row_power * MAX_TWIST;
+        let twist_ok =
+            row_power <= column_power * MAX_TWIST && column_power <= row_power * MAX_TWIST;
         let share_ok = row_power + column_power >= MIN_TONE_SHARE * mean_power;
         (loud && twist_ok && share_ok).then(|| KEYPAD[row][column])
     }
@@ -149,10 +154,7 @@ impl ToneDetector {
 
 /// Index and power of the strongest of a group, if it beats each other by the group margin.
 fn strongest(group: &[f64]) -> Option<(usize, f64)> {
-    let (best, &power) = group
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))?;
+    let (best, &power) = group.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
     let clear = group
         .iter()
         .enumerate()

@@ -122,6 +122,9 @@ mod tests {
             g.samples('?', Duration::from_millis(50)),
             Err(DtmfError::UnknownDigit { digit: '?' })
         );
-        assert_eq!(ToneGenerator::silence(Duration::from_millis(20)), vec![0; 160]);
+        assert_eq!(
+            ToneGenerator::silence(Duration::from_millis(20)),
+            vec![0; 160]
+        );
     }
 }

@@ -112,7 +112,7 @@ impl<W: Write + Seek> WavWriter<W> {
         let mut fact_at = None;
         if format != WavFormat::Pcm16 {
             header.extend_from_slice(&0u16.to_le_bytes()); // cbSize
-            // Every non-PCM WAV carries a fact chunk with the sample count.
+                                                           // Every non-PCM WAV carries a fact chunk with the sample count.
             header.extend_from_slice(b"fact");
             header.extend_from_slice(&4u32.to_le_bytes());
             fact_at = Some(start + header.len() as u64);
@@ -144,7 +144,11 @@ impl<W: Write + Seek> WavWriter<W> {
     }
 
     /// Appends one RTP payload of `codec`, transcoded when the file stores another law or PCM.
-    pub fn write_payload(&mut self, codec: AudioCodec, payload: &[u8]) -> Result<(), AudioFileError> {
+    pub fn write_payload(
+        &mut self,
+        codec: AudioCodec,
+        payload: &[u8],
+    ) -> Result<(), AudioFileError> {
         match self.format.codec() {
             Some(stored) if stored == codec => self.write_raw(payload),
             Some(stored) => self.write_raw(&codec.transcode(payload, stored)),
