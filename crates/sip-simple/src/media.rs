@@ -16,6 +16,44 @@
 //! - [`DtmfEvent`], [`DtmfSender`], [`DtmfReceiver`]: RFC 4733 telephone-events;
 //!   [`ToneGenerator`], [`ToneDetector`]: in-band DTMF tones (Goertzel).
 //! - [`MediaStats`]: packets sent, received, lost, jitter and round-trip time of a call.
+//!
+//! A tone sent as PCMU, carried through a jitter buffer that sees one packet lost, and
+//! recognized at the other end:
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use sip_simple::media::{
+//!     AudioCodec, AudioFile, JitterBuffer, Playout, RtpPacket, RtpSender, ToneDetector,
+//!     ToneGenerator, SAMPLES_PER_PACKET,
+//! };
+//!
+//! let tone = ToneGenerator::new().samples('5', Duration::from_millis(200)).unwrap();
+//! let frames = AudioFile::from_samples("tone", tone).frames(AudioCodec::Pcmu);
+//! let mut sender = RtpSender::new(AudioCodec::Pcmu.payload_type(), 8000, 0x1234, 100, 0);
+//! let mut buffer = JitterBuffer::new(Duration::from_millis(60), 8000);
+//! let mut detector = ToneDetector::new();
+//! let (start, mut digits, mut lost) = (Instant::now(), String::new(), 0);
+//! for (i, frame) in frames.into_iter().enumerate() {
+//!     let now = start + Duration::from_millis(20 * i as u64);
+//!     let datagram = sender.packet(frame, SAMPLES_PER_PACKET as u32, i == 0).to_bytes();
+//!     if i == 3 {
+//!         continue; // lost on the way
+//!     }
+//!     buffer.push(RtpPacket::parse(&datagram).unwrap(), now);
+//!     while let Some(playout) = buffer.pop(now + Duration::from_millis(60)) {
+//!         match playout {
+//!             Playout::Packet(p) => {
+//!                 digits.extend(detector.push(&AudioCodec::Pcmu.decode(&p.payload)));
+//!             }
+//!             Playout::Lost { .. } => {
+//!                 lost += 1;
+//!                 digits.extend(detector.push(&[0; SAMPLES_PER_PACKET]));
+//!             }
+//!         }
+//!     }
+//! }
+//! assert_eq!((digits.as_str(), lost), ("5", 1));
+//! ```
 
 mod audio_file;
 mod dtmf;

@@ -105,7 +105,7 @@ impl ReceptionStats {
             return 0;
         }
         // All lost would be 256/256: the 8-bit field says 255.
-        (((expected - received) << 8) / expected).min(255) as u8
+        ((u128::from(expected - received) << 8) / u128::from(expected)).min(255) as u8
     }
 
     /// The report block for now; starts the next fraction-lost interval.

@@ -12,9 +12,11 @@ const WINDOW: usize = 205;
 const HOP: usize = 40;
 /// Consecutive detecting windows a press needs: 205 + 3·40 = 325 samples ≥ 40 ms.
 const MIN_WINDOWS: u32 = 4;
-/// Consecutive windows without the digit that end a press (10 ms): one bad window inside a
-/// press does not split it in two.
-const RELEASE_WINDOWS: u32 = 2;
+/// Consecutive windows without the digit that end a press. A window fails once more than 20 %
+/// of it is silence, so a silent gap of G samples fails about (G + 123) / 40 windows: 9 need a
+/// pause of about 30 ms. A lost 20 ms packet played as silence (7 windows) or spliced out
+/// (up to 5) does not split a press in two; the 40 ms pause between dialled digits does.
+const RELEASE_WINDOWS: u32 = 9;
 /// Each tone's mean power must reach this (a sine of peak 200, about −44 dBFS).
 const MIN_TONE_POWER: f64 = 200.0 * 200.0 / 2.0;
 /// Row and column tones may differ by at most 8 dB ("twist", ITU-T Q.24 allows 4-8 dB).
@@ -44,7 +46,8 @@ fn coefficients() -> [f64; 8] {
 /// tones are loud enough, within 8 dB of each other, 8 dB above the other tones of their
 /// group, and together hold 80 % of the window's power: silence, noise, speech and single
 /// tones fail one of these. A digit is reported once it held for 40 ms, and again only after
-/// a pause of at least 10 ms or another digit.
+/// a pause of about 30 ms or another digit: a packet lost in the middle of a press does not
+/// make it two.
 #[derive(Debug, Clone)]
 pub struct ToneDetector {
     coefficients: [f64; 8],

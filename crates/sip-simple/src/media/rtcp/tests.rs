@@ -4,6 +4,7 @@ use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 
 use super::*;
+use crate::media::compound;
 
 fn block(ssrc: u32, cumulative_lost: i32) -> ReportBlock {
     ReportBlock {
@@ -501,5 +502,3 @@ proptest! {
         prop_assert_eq!(RtcpPacket::parse_compound(&compound(&packets)), Ok(expected));
     }
 }
-
-use super::super::compound;

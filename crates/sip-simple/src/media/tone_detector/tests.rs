@@ -63,6 +63,22 @@ fn repeated_digits_separated_by_silence_are_each_detected_once() {
 }
 
 #[test]
+fn a_lost_packet_inside_a_press_does_not_split_it() {
+    let generator = ToneGenerator::new();
+    let tone = generator.samples('6', ms(300)).unwrap();
+    // 20 ms played as silence in the middle.
+    let mut silenced = tone.clone();
+    silenced[1200..1360].fill(0);
+    assert_eq!(detect(&through(AudioCodec::Pcmu, &silenced)), "6");
+    // 20 ms cut out: the phase jumps.
+    let mut spliced = tone[..1200].to_vec();
+    spliced.extend_from_slice(&tone[1360..]);
+    assert_eq!(detect(&through(AudioCodec::Pcmu, &spliced)), "6");
+    // A 40 ms pause is two presses.
+    assert_eq!(detect(&dial("66", ms(100), ms(40))), "66");
+}
+
+#[test]
 fn back_to_back_different_digits_are_both_detected() {
     let generator = ToneGenerator::new();
     let mut samples = generator.samples('3', ms(100)).unwrap();
