@@ -65,6 +65,7 @@ mod ntp;
 mod reception;
 mod rtcp;
 mod rtcp_build;
+mod rtcp_wire;
 mod rtp;
 mod rtp_sender;
 mod sequence;
