@@ -125,7 +125,7 @@ fn address(a: &NameAddr) -> Value {
 /// Every header line in order with its canonical name. The parser keeps each element of a
 /// list header (`Via: a, b`) as its own value; elements that stood on one line are joined
 /// back into that line.
-fn header_lines<'a>(headers: impl Iterator<Item = &'a Header>) -> Vec<Value> {
+fn header_lines<'a>(headers: impl Iterator<Item = Header<'a>>) -> Vec<Value> {
     let mut lines: Vec<(String, String, Option<u32>)> = Vec::new();
     for h in headers {
         let name = h.name().as_str();

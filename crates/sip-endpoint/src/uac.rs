@@ -251,7 +251,8 @@ impl Endpoint {
         let mut ack = dialog.create_ack(cseq);
         for name in [HeaderName::Authorization, HeaderName::ProxyAuthorization] {
             for v in invite.headers().get_all(name.clone()) {
-                ack.headers_mut().add(name.clone(), v.clone());
+                ack.headers_mut()
+                    .add(name.clone(), invite.headers().share(v));
             }
         }
         if let Some(ua) = &self.inner.config.user_agent {

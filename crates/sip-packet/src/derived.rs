@@ -56,10 +56,8 @@ impl Response {
                 _ => false,
             };
             if copy {
-                r.headers.push(crate::headers::Header::new(
-                    h.name().clone(),
-                    h.value().clone(),
-                ));
+                r.headers
+                    .push(h.name().clone(), request.headers.share(h.value()));
             }
         }
         r
@@ -99,8 +97,8 @@ impl Request {
             .get_known(&HeaderName::To)
             .ok_or(ParseError::new(
                 crate::error::ParseErrorKind::MissingHeader("To"),
-            ))?
-            .clone();
+            ))?;
+        let to = response.headers().share(to);
         self.derived(Method::Ack, to)
     }
 
@@ -118,8 +116,8 @@ impl Request {
             .get_known(&HeaderName::To)
             .ok_or(ParseError::new(
                 crate::error::ParseErrorKind::MissingHeader("To"),
-            ))?
-            .clone();
+            ))?;
+        let to = self.headers.share(to);
         self.derived(Method::Cancel, to)
     }
 
@@ -130,19 +128,21 @@ impl Request {
             .get_known(&HeaderName::Via)
             .ok_or(ParseError::new(
                 crate::error::ParseErrorKind::MissingHeader("Via"),
-            ))?
-            .clone();
+            ))?;
+        let via = self.headers.share(via);
         let mut r = Self::new(method.clone(), self.uri.clone());
         r.headers.add(HeaderName::Via, via);
         r.headers.add(HeaderName::MaxForwards, "70");
         for route in self.headers.get_all(HeaderName::Route) {
-            r.headers.add(HeaderName::Route, route.clone());
+            r.headers.add(HeaderName::Route, self.headers.share(route));
         }
         r.headers
             .add(HeaderName::From, self.headers.from()?.to_string());
         r.headers.add(HeaderName::To, to);
-        r.headers
-            .add(HeaderName::CallId, self.headers.call_id()?.clone());
+        r.headers.add(
+            HeaderName::CallId,
+            self.headers.share(self.headers.call_id()?),
+        );
         r.headers
             .add(HeaderName::CSeq, CSeq::new(cseq.seq(), method).to_string());
         Ok(r)
@@ -255,7 +255,7 @@ pub fn salvage_response(raw: &[u8], status: u16, reason: &str) -> Option<Respons
             return None;
         }
         seen[slot] = true;
-        r.headers.push(crate::headers::Header::new(name, value));
+        r.headers.push(name, ByteString::from(value));
     }
     seen.iter().all(|s| *s).then_some(r)
 }

@@ -1,4 +1,8 @@
 //! The header section: an ordered list of (name, value) pairs.
+//!
+//! A parsed message keeps its header section as it came: the values are spans of one shared
+//! buffer (the message head), so that parsing takes no reference on the buffer per header.
+//! Values added later are held on their own.
 
 use bytestring::ByteString;
 
@@ -6,40 +10,21 @@ use crate::cseq::CSeq;
 use crate::header_name::HeaderName;
 use crate::text;
 
-/// One header value with its name. A header line whose name is a list header
-/// (see [`HeaderName::is_list`]) holding several comma-separated values is kept as one
-/// [`Header`] per value.
+/// One header value with its name, as [`Headers::iter`] shows it. A header line whose name is
+/// a list header (see [`HeaderName::is_list`]) holding several comma-separated values is kept
+/// as one header per value.
 ///
 /// Two headers are equal when name and value are: how a header was written (compact or not)
 /// and where it stood do not count.
-#[derive(Debug, Clone)]
-pub struct Header {
-    name: HeaderName,
-    value: ByteString,
+#[derive(Debug, Clone, Copy)]
+pub struct Header<'a> {
+    name: &'a HeaderName,
+    value: &'a str,
     compact: bool,
     line: u32,
 }
 
-impl Header {
-    /// A header with this name and value.
-    pub fn new(name: impl Into<HeaderName>, value: impl Into<ByteString>) -> Self {
-        Self {
-            name: name.into(),
-            value: value.into(),
-            compact: false,
-            line: 0,
-        }
-    }
-
-    pub(crate) fn parsed(name: HeaderName, value: ByteString, compact: bool, line: u32) -> Self {
-        Self {
-            name,
-            value,
-            compact,
-            line,
-        }
-    }
-
+impl<'a> Header<'a> {
     /// The line (1-based) of the parsed message this header was on; `None` for a header that
     /// was added after parsing.
     pub fn line(&self) -> Option<u32> {
@@ -47,13 +32,13 @@ impl Header {
     }
 
     /// The header's name.
-    pub fn name(&self) -> &HeaderName {
-        &self.name
+    pub fn name(&self) -> &'a HeaderName {
+        self.name
     }
 
     /// The value: unfolded, trimmed, and for list headers one element of the list.
-    pub fn value(&self) -> &ByteString {
-        &self.value
+    pub fn value(&self) -> &'a str {
+        self.value
     }
 
     /// Whether the header was written in its compact form (`v:` rather than `Via:`).
@@ -62,21 +47,46 @@ impl Header {
     }
 
     /// The name as it goes on the wire: the compact form where the message used it.
-    pub fn wire_name(&self) -> std::borrow::Cow<'_, str> {
+    pub fn wire_name(&self) -> &'a str {
         match (self.compact, self.name.compact()) {
-            (true, Some(c)) => std::borrow::Cow::Owned(c.to_string()),
-            _ => std::borrow::Cow::Borrowed(self.name.as_str()),
+            (true, Some(c)) => compact_str(c),
+            _ => self.name.as_str(),
         }
     }
 }
 
-impl PartialEq for Header {
+/// The one-letter text of a compact header name.
+fn compact_str(c: char) -> &'static str {
+    const LETTERS: &str = "abcdefghijklmnopqrstuvwxyz";
+    let i = (c as usize).wrapping_sub('a' as usize);
+    LETTERS.get(i..i + 1).unwrap_or("")
+}
+
+impl PartialEq for Header<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name && self.value == other.value
     }
 }
 
-impl Eq for Header {}
+impl Eq for Header<'_> {}
+
+/// Where a value is: a span of the parsed head, or a string of its own.
+#[derive(Debug, Clone)]
+enum Value {
+    /// `head[start..end]`.
+    Span { start: u32, end: u32 },
+    /// A value added or rewritten after parsing, or unfolded from several lines.
+    Owned(ByteString),
+}
+
+/// One entry of the list.
+#[derive(Debug, Clone)]
+struct Entry {
+    name: HeaderName,
+    value: Value,
+    compact: bool,
+    line: u32,
+}
 
 /// The header section of a message: headers in the order they came, with get, get-all, add,
 /// insert-at-top, set and remove by case-insensitive name.
@@ -91,22 +101,24 @@ impl Eq for Header {}
 /// ```
 #[derive(Clone, Default)]
 pub struct Headers {
-    list: Vec<Header>,
+    /// The parsed head the spans point into (empty for headers built by hand).
+    head: ByteString,
+    list: Vec<Entry>,
     /// The CSeq as the parser read it (it needs it to check the method), so that
     /// [`Headers::cseq`] does not read it again. Every `&mut self` method drops it.
     pub(crate) cseq: Option<CSeq>,
 }
 
-// The cached CSeq is not part of the value: Debug and equality are the list's.
+// The cached CSeq and the buffer are not part of the value: Debug and equality are the list's.
 impl std::fmt::Debug for Headers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Headers").field("list", &self.list).finish()
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 impl PartialEq for Headers {
     fn eq(&self, other: &Self) -> bool {
-        self.list == other.list
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
@@ -118,17 +130,104 @@ impl Headers {
         Self::default()
     }
 
-    pub(crate) fn with_capacity(n: usize) -> Self {
+    /// An empty header section for the parser, whose values will be spans of `head`.
+    pub(crate) fn parsed(head: ByteString, capacity: usize) -> Self {
         Self {
-            list: Vec::with_capacity(n),
+            head,
+            list: Vec::with_capacity(capacity),
             cseq: None,
         }
     }
 
+    /// Appends a parsed value: `value` is a part of the head given to [`Headers::parsed`].
+    #[inline(always)]
+    pub(crate) fn push_span(&mut self, name: HeaderName, value: &str, compact: bool, line: u32) {
+        let start = text::offset_in(&self.head, value);
+        let entry_value = match start {
+            Some(start) => Value::Span {
+                start: start as u32,
+                end: (start + value.len()) as u32,
+            },
+            None => Value::Owned(ByteString::from(value)),
+        };
+        self.push_entry(Entry {
+            name,
+            value: entry_value,
+            compact,
+            line,
+        });
+    }
+
+    /// Appends a value held on its own (an unfolded line), as the parser read it.
+    pub(crate) fn push_owned(
+        &mut self,
+        name: HeaderName,
+        value: ByteString,
+        compact: bool,
+        line: u32,
+    ) {
+        self.push_entry(Entry {
+            name,
+            value: Value::Owned(value),
+            compact,
+            line,
+        });
+    }
+
+    /// Appends a header with this name and value, as it is (no list split).
+    pub(crate) fn push(&mut self, name: HeaderName, value: ByteString) {
+        self.push_owned(name, value, false, 0);
+    }
+
     #[inline]
-    pub(crate) fn push(&mut self, header: Header) {
+    fn push_entry(&mut self, entry: Entry) {
         self.cseq = None;
-        self.list.push(header);
+        self.list.push(entry);
+    }
+
+    #[inline]
+    fn view<'a>(&'a self, e: &'a Entry) -> Header<'a> {
+        Header {
+            name: &e.name,
+            value: self.text(&e.value),
+            compact: e.compact,
+            line: e.line,
+        }
+    }
+
+    #[inline]
+    fn text<'a>(&'a self, v: &'a Value) -> &'a str {
+        match v {
+            Value::Span { start, end } => {
+                self.head.get(*start as usize..*end as usize).unwrap_or("")
+            }
+            Value::Owned(s) => s,
+        }
+    }
+
+    /// The buffer that a value of this section lives in, to build typed views sharing it.
+    pub(crate) fn owner_of<'a>(&'a self, value: &str) -> &'a ByteString {
+        if text::offset_in(&self.head, value).is_some() {
+            return &self.head;
+        }
+        self.list
+            .iter()
+            .find_map(|e| match &e.value {
+                Value::Owned(s) if text::offset_in(s, value).is_some() => Some(s),
+                _ => None,
+            })
+            .unwrap_or(&self.head)
+    }
+
+    /// `part` (a value of this section, or any part of one) as a [`ByteString`] sharing this
+    /// section's buffer; a copy when `part` is not from here. For keeping a value (a Call-ID,
+    /// a branch) after the message is gone without copying it.
+    pub fn share(&self, part: &str) -> ByteString {
+        let owner = self.owner_of(part);
+        match text::offset_in(owner, part) {
+            Some(_) => owner.slice_ref(part),
+            None => ByteString::from(part),
+        }
     }
 
     /// Number of header values.
@@ -142,28 +241,44 @@ impl Headers {
     }
 
     /// Every header in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Header> {
-        self.list.iter()
+    pub fn iter(&self) -> HeaderIter<'_> {
+        HeaderIter {
+            headers: self,
+            inner: self.list.iter(),
+        }
     }
 
     /// The first value of the header `name`.
-    pub fn get(&self, name: impl Into<HeaderName>) -> Option<&ByteString> {
+    pub fn get(&self, name: impl Into<HeaderName>) -> Option<&str> {
         let name = name.into();
-        self.list.iter().find(|h| h.name == name).map(|h| &h.value)
+        self.get_known(&name)
     }
 
     /// The first value of a known header, without building a name.
-    pub(crate) fn get_known(&self, name: &HeaderName) -> Option<&ByteString> {
-        self.list.iter().find(|h| &h.name == name).map(|h| &h.value)
+    #[inline]
+    pub(crate) fn get_known(&self, name: &HeaderName) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|h| &h.name == name)
+            .map(|h| self.text(&h.value))
+    }
+
+    /// The first header of a known name.
+    #[inline]
+    pub(crate) fn first(&self, name: &HeaderName) -> Option<Header<'_>> {
+        self.list
+            .iter()
+            .find(|h| &h.name == name)
+            .map(|e| self.view(e))
     }
 
     /// Every value of the header `name`, in order.
-    pub fn get_all(&self, name: impl Into<HeaderName>) -> impl Iterator<Item = &ByteString> {
+    pub fn get_all(&self, name: impl Into<HeaderName>) -> impl Iterator<Item = &str> {
         let name = name.into();
         self.list
             .iter()
             .filter(move |h| h.name == name)
-            .map(|h| &h.value)
+            .map(|h| self.text(&h.value))
     }
 
     /// How many values of the header `name` there are.
@@ -175,11 +290,10 @@ impl Headers {
     /// Appends a value at the end of the header section. A list header value holding several
     /// comma-separated elements is split into one value per element.
     pub fn add(&mut self, name: impl Into<HeaderName>, value: impl Into<ByteString>) {
-        self.cseq = None;
         let name = name.into();
         let value = value.into();
         for v in split_list(&name, &value) {
-            self.list.push(Header::new(name.clone(), v));
+            self.push(name.clone(), v);
         }
     }
 
@@ -192,7 +306,7 @@ impl Headers {
         let at = self.list.iter().position(|h| h.name == name).unwrap_or(0);
         let values = split_list(&name, &value);
         for (i, v) in values.into_iter().enumerate() {
-            self.list.insert(at + i, Header::new(name.clone(), v));
+            self.list.insert(at + i, owned(name.clone(), v));
         }
     }
 
@@ -207,7 +321,7 @@ impl Headers {
                 self.list.retain(|h| h.name != name);
                 let values = split_list(&name, &value);
                 for (i, v) in values.into_iter().enumerate() {
-                    self.list.insert(at + i, Header::new(name.clone(), v));
+                    self.list.insert(at + i, owned(name.clone(), v));
                 }
             }
             None => self.add(name, value),
@@ -228,21 +342,82 @@ impl Headers {
         self.cseq = None;
         let name = name.into();
         let at = self.list.iter().position(|h| h.name == name)?;
-        Some(self.list.remove(at).value)
+        Some(match self.list.remove(at).value {
+            Value::Owned(s) => s,
+            Value::Span { start, end } => match self.head.get(start as usize..end as usize) {
+                Some(part) => self.head.slice_ref(part),
+                None => ByteString::new(),
+            },
+        })
     }
 
     /// Keeps only the headers for which `keep` says true.
-    pub fn retain(&mut self, keep: impl FnMut(&Header) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(Header<'_>) -> bool) {
         self.cseq = None;
-        self.list.retain(keep);
+        let head = &self.head;
+        self.list.retain(|e| {
+            let value = match &e.value {
+                Value::Span { start, end } => {
+                    head.get(*start as usize..*end as usize).unwrap_or("")
+                }
+                Value::Owned(s) => s,
+            };
+            keep(Header {
+                name: &e.name,
+                value,
+                compact: e.compact,
+                line: e.line,
+            })
+        });
     }
 }
 
+fn owned(name: HeaderName, value: ByteString) -> Entry {
+    Entry {
+        name,
+        value: Value::Owned(value),
+        compact: false,
+        line: 0,
+    }
+}
+
+/// The headers of a [`Headers`], in order.
+#[derive(Debug, Clone)]
+pub struct HeaderIter<'a> {
+    headers: &'a Headers,
+    inner: std::slice::Iter<'a, Entry>,
+}
+
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = Header<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Header<'a>> {
+        self.inner.next().map(|e| self.headers.view(e))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Header<'a>> {
+        self.inner.nth(n).map(|e| self.headers.view(e))
+    }
+}
+
+impl DoubleEndedIterator for HeaderIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.inner.next_back().map(|e| self.headers.view(e))
+    }
+}
+
+impl ExactSizeIterator for HeaderIter<'_> {}
+
 impl<'a> IntoIterator for &'a Headers {
-    type Item = &'a Header;
-    type IntoIter = std::slice::Iter<'a, Header>;
+    type Item = Header<'a>;
+    type IntoIter = HeaderIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.list.iter()
+        self.iter()
     }
 }
 
@@ -286,6 +461,7 @@ mod tests {
             vec!["SIP/2.0/UDP zero", "SIP/2.0/UDP one", "SIP/2.0/UDP two"]
         );
         assert_eq!(h.iter().next().unwrap().name(), &HeaderName::From);
+        assert_eq!(h.iter().next().unwrap().wire_name(), "From");
 
         h.set("via", "SIP/2.0/TCP only");
         assert_eq!(values(&h, "Via"), vec!["SIP/2.0/TCP only"]);

@@ -30,7 +30,7 @@
 //!
 //! Map of the crate:
 //! - [`Message`], [`Request`], [`Response`]: parse, print, build ([`message`], `derived`).
-//! - [`Headers`], [`Header`], [`HeaderName`]: the header section and its typed accessors.
+//! - [`Headers`], [`Header`] (a borrowed view of one value), [`HeaderIter`], [`HeaderName`]: the header section and its typed accessors.
 //! - [`Uri`], [`SipUri`], [`Host`], [`Params`]: addresses.
 //! - [`NameAddr`], [`Contact`], [`Via`], [`CSeq`], [`Method`], [`AuthValue`]: header values.
 //! - [`digest`]: answering and checking Digest challenges.
@@ -64,7 +64,7 @@ pub use derived::{salvage_response, BuildError};
 pub use error::{ParseError, ParseErrorKind};
 pub use framer::{Frame, FramingError, StreamFramer};
 pub use header_name::HeaderName;
-pub use headers::{Header, Headers};
+pub use headers::{Header, HeaderIter, Headers};
 pub use message::{reason_phrase, Message, Request, Response};
 pub use method::Method;
 pub use name_addr::{Contact, NameAddr};

@@ -108,6 +108,41 @@ impl NameAddr {
         })
     }
 
+    /// The header parameters of a name-addr or addr-spec value `s` (the text after the `;`
+    /// that follows the address, `""` when there are none), found with the same rules as
+    /// [`NameAddr::parse_shared`] but without reading the URI.
+    pub(crate) fn params_text(s: &str) -> Result<&str, ParseError> {
+        let s = text::trim(s);
+        let rest = if s.starts_with('"') {
+            let len = text::quoted_len(s)
+                .ok_or_else(|| ParseError::value(s, "unterminated quoted display name"))?;
+            let rest = text::trim_start(&s[len..]);
+            if !rest.starts_with('<') {
+                return Err(ParseError::value(
+                    s,
+                    "quoted display name not followed by <URI>",
+                ));
+            }
+            rest
+        } else if let Some(lt) = s.bytes().position(|b| b == b'<') {
+            // (A byte loop: the `<` comes after a short display name, if at all.)
+            &s[lt..]
+        } else {
+            return Ok(match text::find_byte(s, b';') {
+                Some(i) => &s[i + 1..],
+                None => "",
+            });
+        };
+        let gt = text::find_byte(rest, b'>')
+            .ok_or_else(|| ParseError::value(s, "< without a closing >"))?;
+        let after = text::trim_start(&rest[gt + 1..]);
+        match after.strip_prefix(';') {
+            Some(p) => Ok(p),
+            None if after.is_empty() => Ok(""),
+            None => Err(ParseError::value(s, "text after > that is not a parameter")),
+        }
+    }
+
     /// The display name with quotes removed and escapes resolved.
     pub fn display_name(&self) -> Option<Cow<'_, str>> {
         let d = self.display.as_deref()?;

@@ -149,6 +149,27 @@ impl Params {
     }
 }
 
+/// The parameter `name` of the parameter text `s` (without the leading `;`), after the check
+/// [`Params::parse_shared`] makes: what [`Params::get`] on the parsed list gives, without
+/// building it.
+pub(crate) fn find_checked<'a>(
+    s: &'a str,
+    name: &str,
+) -> Result<Option<Option<&'a str>>, ParseError> {
+    let s = text::trim(s);
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if let Some(found) = find_plain_valid(s, name) {
+        return Ok(found);
+    }
+    check_general(s)?;
+    Ok(text::split_outside_quotes(s, b';')
+        .map(split_param)
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v))
+}
+
 /// The check of [`Params::parse_shared`] for any text: quoted values, whitespace around `=`.
 fn check_general(s: &str) -> Result<(), ParseError> {
     for p in text::split_outside_quotes(s, b';') {
@@ -209,6 +230,56 @@ fn is_plain_and_valid(s: &str) -> bool {
         }
         if b[i] != b';' {
             return false;
+        }
+        i += 1;
+    }
+}
+
+/// [`is_plain_and_valid`] and [`get_plain`] in one pass: `None` when `s` is not plain and
+/// valid, else the parameter `name` (the first of that name).
+fn find_plain_valid<'a>(s: &'a str, name: &str) -> Option<Option<Option<&'a str>>> {
+    let b = s.as_bytes();
+    let n = name.as_bytes();
+    let mut found = None;
+    let mut i = 0;
+    loop {
+        let start = i;
+        while i < b.len() && text::class(b[i]) & text::TOKEN != 0 {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let hit = found.is_none()
+            && i - start == n.len()
+            && b[start..i]
+                .iter()
+                .zip(n)
+                .all(|(&a, &b)| same_ignoring_case(a, b));
+        let mut value = None;
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            let vstart = i;
+            while i < b.len() && b[i] != b';' {
+                if text::class(b[i]) & text::PARAM_VALUE == 0 {
+                    return None;
+                }
+                i += 1;
+            }
+            if i == vstart {
+                return None;
+            }
+            // Every index here is at an ASCII byte or the end, so a char boundary.
+            value = Some(&s[vstart..i]);
+        }
+        if hit {
+            found = Some(value);
+        }
+        if i == b.len() {
+            return Some(found);
+        }
+        if b[i] != b';' {
+            return None;
         }
         i += 1;
     }

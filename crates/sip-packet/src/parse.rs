@@ -6,7 +6,7 @@ use bytestring::ByteString;
 use crate::cseq::CSeq;
 use crate::error::{ParseError, ParseErrorKind};
 use crate::header_name::HeaderName;
-use crate::headers::{Header, Headers};
+use crate::headers::Headers;
 use crate::message::{Message, Request, Response};
 use crate::method::Method;
 use crate::text;
@@ -106,7 +106,7 @@ struct Seen {
 }
 
 impl Seen {
-    #[inline]
+    #[inline(always)]
     fn note(&mut self, name: &HeaderName, index: usize) {
         let bump = |c: &mut u8| *c = c.saturating_add(1);
         match name {
@@ -162,7 +162,7 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
     // One slot per line (list headers with several values may still grow it): the header list
     // is then one allocation whatever the number of headers. Capped, so that a head of empty
     // names cannot make a large one.
-    let mut headers = Headers::with_capacity(lines.min(limits.max_headers + 1));
+    let mut headers = Headers::parsed(head.clone(), lines.min(limits.max_headers + 1));
     let mut seen = Seen::default();
     let mut pos = first_end + 1;
     let mut line_no: u32 = 1;
@@ -221,27 +221,29 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
             && raw.len() == colon + 2 + value.len() + 1
             && raw.as_bytes()[colon + 1] == b' '
             && raw.as_bytes()[raw.len() - 1] == b'\r';
-        let value = if folded {
-            ByteString::from(unfold(value))
+        if folded {
+            let value = ByteString::from(unfold(value));
+            push_value(
+                &mut headers,
+                &mut seen,
+                &mut verbatim,
+                hname,
+                value.clone(),
+                &value,
+                compact,
+                this_line,
+            );
         } else {
-            text::sub(&head, value)
-        };
-        if hname.is_list() && memchr::memchr(b',', value.as_bytes()).is_some() {
-            verbatim = false;
-            // Empty list elements are skipped (RFC 7230 §7); what is left is checked by
-            // the header's own grammar.
-            for v in text::split_outside_quotes(&value, b',').filter(|v| !v.is_empty()) {
-                seen.note(&hname, headers.len());
-                headers.push(Header::parsed(
-                    hname.clone(),
-                    text::sub(&value, v),
-                    compact,
-                    this_line,
-                ));
-            }
-        } else {
-            seen.note(&hname, headers.len());
-            headers.push(Header::parsed(hname, value, compact, this_line));
+            push_value(
+                &mut headers,
+                &mut seen,
+                &mut verbatim,
+                hname,
+                ByteString::new(),
+                value,
+                compact,
+                this_line,
+            );
         }
         if headers.len() > limits.max_headers {
             return Err(
@@ -266,8 +268,9 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
     let Some(cseq_header) = headers.iter().nth(cseq_index) else {
         return Err(ParseErrorKind::MissingHeader("CSeq").into());
     };
-    let cseq = CSeq::parse_shared(cseq_header.value(), cseq_header.value())
-        .map_err(|e| e.at_line(cseq_header.line().unwrap_or(0)).in_header("CSeq"))?;
+    let cseq_line = cseq_header.line().unwrap_or(0);
+    let cseq = CSeq::parse_shared(headers.owner_of(cseq_header.value()), cseq_header.value())
+        .map_err(|e| e.at_line(cseq_line).in_header("CSeq"))?;
 
     let body_len = match seen.content_length {
         Some((_, n)) if n > 1 => {
@@ -329,7 +332,7 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
                     cseq: cseq.method().to_string(),
                     method: method.to_string(),
                 })
-                .at_line(cseq_header.line().unwrap_or(0))
+                .at_line(cseq_line)
                 .in_header("CSeq"));
             }
             headers.cseq = Some(cseq);
@@ -352,6 +355,42 @@ pub(crate) fn parse_message(buf: Bytes, limits: &ParseLimits) -> Result<Message,
             })
         }
     })
+}
+
+/// Adds one header line's value (or its list elements) to `headers`. `owned` holds `value`
+/// when the value is not a span of the head (an unfolded line), and is empty otherwise.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn push_value(
+    headers: &mut Headers,
+    seen: &mut Seen,
+    verbatim: &mut bool,
+    name: HeaderName,
+    owned: ByteString,
+    value: &str,
+    compact: bool,
+    line: u32,
+) {
+    if name.is_list() && memchr::memchr(b',', value.as_bytes()).is_some() {
+        *verbatim = false;
+        // Empty list elements are skipped (RFC 7230 §7); what is left is checked by the
+        // header's own grammar.
+        for v in text::split_outside_quotes(value, b',').filter(|v| !v.is_empty()) {
+            seen.note(&name, headers.len());
+            if owned.is_empty() {
+                headers.push_span(name.clone(), v, compact, line);
+            } else {
+                headers.push_owned(name.clone(), text::sub(&owned, v), compact, line);
+            }
+        }
+    } else {
+        seen.note(&name, headers.len());
+        if owned.is_empty() {
+            headers.push_span(name, value, compact, line);
+        } else {
+            headers.push_owned(name, owned, compact, line);
+        }
+    }
 }
 
 fn check_once(count: u8, name: &'static str) -> Result<(), ParseError> {

@@ -174,6 +174,14 @@ pub(crate) fn sub(owner: &ByteString, part: &str) -> ByteString {
     owner.slice_ref(part)
 }
 
+/// Where `part` starts in `owner`, when `part` is a slice of it (by address, not content).
+#[inline]
+pub(crate) fn offset_in(owner: &str, part: &str) -> Option<usize> {
+    let base = owner.as_ptr() as usize;
+    let at = (part.as_ptr() as usize).checked_sub(base)?;
+    (at + part.len() <= owner.len()).then_some(at)
+}
+
 /// Splits `s` on `sep` where the separator is outside double quotes and angle brackets,
 /// honouring backslash escapes inside quotes. Pieces are trimmed; empty pieces are kept so that
 /// callers can reject them.

@@ -11,7 +11,7 @@ use crate::name_addr::{Contact, NameAddr};
 use crate::text;
 use crate::via::Via;
 
-fn at(h: &Header, e: ParseError) -> ParseError {
+fn at(h: Header<'_>, e: ParseError) -> ParseError {
     let e = e.in_header(h.name().as_str());
     match h.line() {
         Some(l) => e.at_line(l),
@@ -23,14 +23,22 @@ fn one<'a>(
     headers: &'a Headers,
     name: HeaderName,
     label: &'static str,
-) -> Result<&'a Header, ParseError> {
-    headers
-        .iter()
-        .find(|h| h.name() == &name)
-        .ok_or_else(|| ParseError::new(ParseErrorKind::MissingHeader(label)))
+) -> Result<Header<'a>, ParseError> {
+    // (`let else`, not `ok_or_else`: keeps the error path out of line.)
+    let Some(h) = headers.first(&name) else {
+        return Err(ParseError::new(ParseErrorKind::MissingHeader(label)));
+    };
+    Ok(h)
 }
 
-fn number(h: &Header, what: &'static str, max: u64) -> Result<u32, ParseError> {
+/// The `tag` parameter of a From or To header.
+fn tag_of(h: Header<'_>) -> Result<Option<&str>, ParseError> {
+    let params = NameAddr::params_text(h.value()).map_err(|e| at(h, e))?;
+    let found = crate::params::find_checked(params, "tag").map_err(|e| at(h, e))?;
+    Ok(found.flatten())
+}
+
+fn number(h: Header<'_>, what: &'static str, max: u64) -> Result<u32, ParseError> {
     text::parse_decimal(h.value())
         .filter(|n| *n <= max)
         .map(|n| n as u32)
@@ -40,8 +48,8 @@ fn number(h: &Header, what: &'static str, max: u64) -> Result<u32, ParseError> {
 /// Typed accessors. Each parses the header on the call; the values share the message's buffer.
 impl Headers {
     /// The Call-ID.
-    pub fn call_id(&self) -> Result<&ByteString, ParseError> {
-        one(self, HeaderName::CallId, "Call-ID").map(Header::value)
+    pub fn call_id(&self) -> Result<&str, ParseError> {
+        one(self, HeaderName::CallId, "Call-ID").map(|h| h.value())
     }
 
     /// The CSeq.
@@ -50,25 +58,53 @@ impl Headers {
             return Ok(c.clone());
         }
         let h = one(self, HeaderName::CSeq, "CSeq")?;
-        CSeq::parse_shared(h.value(), h.value()).map_err(|e| at(h, e))
+        CSeq::parse_shared(self.owner_of(h.value()), h.value()).map_err(|e| at(h, e))
     }
 
     /// The From address.
     pub fn from(&self) -> Result<NameAddr, ParseError> {
         let h = one(self, HeaderName::From, "From")?;
-        NameAddr::parse_shared(h.value(), h.value()).map_err(|e| at(h, e))
+        NameAddr::parse_shared(self.owner_of(h.value()), h.value()).map_err(|e| at(h, e))
     }
 
     /// The To address.
     pub fn to(&self) -> Result<NameAddr, ParseError> {
         let h = one(self, HeaderName::To, "To")?;
-        NameAddr::parse_shared(h.value(), h.value()).map_err(|e| at(h, e))
+        NameAddr::parse_shared(self.owner_of(h.value()), h.value()).map_err(|e| at(h, e))
+    }
+
+    /// The From tag, read without building the address: what `from()?.tag()` gives for a
+    /// From whose parameters are well-formed (the URI itself is not checked). For matching
+    /// transactions and dialogs, where the tag is all that is needed.
+    pub fn from_tag(&self) -> Result<Option<&str>, ParseError> {
+        let h = one(self, HeaderName::From, "From")?;
+        tag_of(h)
+    }
+
+    /// The To tag, read the way [`Headers::from_tag`] reads the From tag.
+    pub fn to_tag(&self) -> Result<Option<&str>, ParseError> {
+        let h = one(self, HeaderName::To, "To")?;
+        tag_of(h)
+    }
+
+    /// The branch of the topmost Via, read without building the Via: what
+    /// `top_via()?.branch()` gives for a Via whose parameters are well-formed (the sent-by is
+    /// not checked).
+    pub fn top_via_branch(&self) -> Result<Option<&str>, ParseError> {
+        let h = one(self, HeaderName::Via, "Via")?;
+        let v = text::trim(h.value());
+        // The sent-by holds no `;` (an IPv6 reference is in brackets, without one).
+        let Some(i) = text::find_byte(v, b';') else {
+            return Ok(None);
+        };
+        let found = crate::params::find_checked(&v[i + 1..], "branch").map_err(|e| at(h, e))?;
+        Ok(found.flatten())
     }
 
     /// The topmost Via.
     pub fn top_via(&self) -> Result<Via, ParseError> {
         let h = one(self, HeaderName::Via, "Via")?;
-        Via::parse_shared(h.value(), h.value()).map_err(|e| at(h, e))
+        Via::parse_shared(self.owner_of(h.value()), h.value()).map_err(|e| at(h, e))
     }
 
     /// Every Via, top first.
@@ -183,7 +219,7 @@ impl Headers {
     ) -> impl Iterator<Item = Result<T, ParseError>> + 'a {
         self.iter()
             .filter(move |h| h.name() == &name)
-            .map(move |h| parse(h.value(), h.value()).map_err(|e| at(h, e)))
+            .map(move |h| parse(self.owner_of(h.value()), h.value()).map_err(|e| at(h, e)))
     }
 
     /// Checks every header this crate knows against its grammar; see
@@ -260,5 +296,29 @@ mod tests {
         );
         h.set("Content-Type", "garbage");
         assert!(h.content_type().is_err());
+    }
+
+    #[test]
+    fn light_accessors_find_the_header_params_not_the_uri_params() {
+        let mut h = Headers::new();
+        h.add("From", "\"a;tag=no\" <sip:x@y;tag=uri>;tag=yes");
+        h.add("To", "sip:x@y;tag=t1");
+        h.add(
+            "Via",
+            "SIP/2.0/UDP [2001:db8::1]:5060 ; rport ; BRANCH=z9hG4bKx",
+        );
+        assert_eq!(h.from_tag().unwrap(), Some("yes"));
+        assert_eq!(h.to_tag().unwrap(), Some("t1"));
+        assert_eq!(h.top_via_branch().unwrap(), Some("z9hG4bKx"));
+        h.set("To", "<sip:x@y>");
+        assert_eq!(h.to_tag().unwrap(), None);
+        h.set("To", "<sip:x@y> junk");
+        assert_eq!(h.to_tag().unwrap_err().header(), Some("To"));
+        h.set("From", "<sip:x@y;tag=1");
+        assert!(h.from_tag().is_err());
+        h.set("Via", "SIP/2.0/UDP host;branch=\"unterminated");
+        assert!(h.top_via_branch().is_err());
+        h.remove("Via");
+        assert!(h.top_via_branch().is_err());
     }
 }

@@ -723,3 +723,46 @@ fn copy_matches_the_shared_conformance_set() {
         }
     }
 }
+
+/// Over every message here that parses: the light accessors (`from_tag`, `to_tag`,
+/// `top_via_branch`) give what the full typed views give wherever those succeed.
+#[test]
+fn light_accessors_agree_with_typed_views() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("conformance dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "dat") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&dir(), &mut files);
+    assert!(files.len() > 40, "the conformance messages are there");
+    let mut compared = 0;
+    for f in files {
+        let bytes: bytes::Bytes = std::fs::read(&f).expect("readable").into();
+        let Ok(m) = Message::parse(bytes) else {
+            continue;
+        };
+        let h = m.headers();
+        if let Ok(from) = h.from() {
+            assert_eq!(h.from_tag().ok(), Some(from.tag()), "{}", f.display());
+            compared += 1;
+        }
+        if let Ok(to) = h.to() {
+            assert_eq!(h.to_tag().ok(), Some(to.tag()), "{}", f.display());
+        }
+        if let Ok(via) = h.top_via() {
+            assert_eq!(
+                h.top_via_branch().ok(),
+                Some(via.branch()),
+                "{}",
+                f.display()
+            );
+        }
+    }
+    assert!(compared > 30);
+}

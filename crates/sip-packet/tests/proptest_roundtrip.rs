@@ -512,6 +512,9 @@ proptest! {
         prop_assert_eq!(&again, &v);
         check_via(&again, &p);
         prop_assert_eq!(again.to_string(), v.to_string());
+        let mut h = sip_packet::Headers::new();
+        h.add("v", v.to_string());
+        prop_assert_eq!(h.top_via_branch().expect("branch"), v.branch());
     }
 
     #[test]
@@ -545,7 +548,13 @@ proptest! {
         prop_assert_eq!(&again, &a);
         prop_assert_eq!(again.to_string(), printed.clone());
         let contact = Contact::parse(&printed).expect("parses as a Contact too");
-        prop_assert_eq!(contact, Contact::Address(a));
+        prop_assert_eq!(contact, Contact::Address(a.clone()));
+        // The light tag accessor reads what the full address gives.
+        let mut h = sip_packet::Headers::new();
+        h.add("From", printed.clone());
+        h.add("t", printed.clone());
+        prop_assert_eq!(h.from_tag().expect("From tag"), a.tag());
+        prop_assert_eq!(h.to_tag().expect("To tag"), a.tag());
     }
 
     #[test]

@@ -202,10 +202,11 @@ impl Registrar {
                 .push((HeaderName::Unsupported, required.join(", ")));
             return Err(r);
         }
-        let call_id: ByteString = headers
-            .call_id()
-            .map_err(|_| Refusal::new(400, "Bad Request (Call-ID missing)"))?
-            .clone();
+        let call_id: ByteString = headers.share(
+            headers
+                .call_id()
+                .map_err(|_| Refusal::new(400, "Bad Request (Call-ID missing)"))?,
+        );
         let cseq = headers
             .cseq()
             .map_err(|_| Refusal::new(400, "Bad Request (sequence number malformed)"))?

@@ -80,7 +80,7 @@ impl ServerKey {
         } else {
             Ok(Self::Rfc2543 {
                 via: via.to_string(),
-                call_id: h.call_id()?.clone(),
+                call_id: h.share(h.call_id()?),
                 from_tag: h.from()?.tag().unwrap_or_default().to_owned(),
                 seq: cseq.seq(),
                 method,
