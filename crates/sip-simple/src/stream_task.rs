@@ -1,0 +1,278 @@
+//! The tokio side of one audio stream: owns its RTP/RTCP sockets, paces the 20 ms clock,
+//! feeds an [`RtpStream`] and carries out what it asks for. Sends never wait (a full socket
+//! buffer drops the datagram, as a phone would), file recording goes to blocking threads.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::MissedTickBehavior;
+
+use crate::audio::Media;
+use crate::error::CallError;
+use crate::media::{MediaStats, PACKET_DURATION};
+use crate::negotiation::StreamParams;
+use crate::options::DtmfMode;
+use crate::ports::RtpPorts;
+use crate::probe::ProbeStats;
+use crate::recorder::RecorderPump;
+use crate::rtp_stream::{RtpStream, StreamEvent, Transmit};
+
+/// Datagrams larger than this are cut (and then fail to parse): RTP of 20 ms G.711 is 172
+/// octets, RTCP compound packets are small; nothing legitimate comes near.
+const MAX_DATAGRAM: usize = 2048;
+
+/// Receive errors in a row after which a socket is no longer read (a broken socket must not
+/// spin the task).
+const MAX_RECV_ERRORS: u32 = 1000;
+
+/// What the call asks of a stream.
+#[derive(Debug)]
+pub(crate) enum StreamCommand {
+    /// New parameters after an offer/answer (`None`: off).
+    Update(Option<StreamParams>),
+    /// Another media from now on.
+    SetMedia(Media),
+    /// Send DTMF; `done` hears when it is out (or why not).
+    SendDtmf {
+        digits: String,
+        mode: DtmfMode,
+        done: oneshot::Sender<Result<(), CallError>>,
+    },
+}
+
+/// What a stream tells its call: its index and the event.
+pub(crate) type StreamReport = (usize, StreamEvent);
+
+/// What the call can read of a running stream at any time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StreamSnapshot {
+    pub(crate) stats: MediaStats,
+    pub(crate) probe: ProbeStats,
+    pub(crate) params: Option<StreamParams>,
+    pub(crate) local: Option<SocketAddr>,
+    pub(crate) running: bool,
+}
+
+/// A stream's snapshot, shared between its task and the call.
+pub(crate) type SharedSnapshot = Arc<Mutex<StreamSnapshot>>;
+
+pub(crate) fn lock(s: &SharedSnapshot) -> MutexGuard<'_, StreamSnapshot> {
+    s.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A running stream, as its call holds it.
+#[derive(Debug)]
+pub(crate) struct StreamHandle {
+    pub(crate) commands: mpsc::UnboundedSender<StreamCommand>,
+    pub(crate) snapshot: SharedSnapshot,
+    pub(crate) task: tokio::task::JoinHandle<()>,
+}
+
+impl StreamHandle {
+    /// Stops the stream (RTCP BYE, recording closed, ports released) and waits for it.
+    pub(crate) async fn stop(self) {
+        drop(self.commands);
+        if let Err(e) = self.task.await {
+            tracing::warn!(%e, "media stream task failed");
+        }
+    }
+}
+
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// Starts a stream on `ports` doing `media`; its events go to `reports` tagged with `index`.
+pub(crate) fn spawn(
+    index: usize,
+    ports: RtpPorts,
+    core: RtpStream,
+    recorder: Option<RecorderPump>,
+    reports: mpsc::UnboundedSender<StreamReport>,
+) -> StreamHandle {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let snapshot = Arc::new(Mutex::new(StreamSnapshot {
+        local: Some(ports.rtp_addr()),
+        running: true,
+        params: core.params().cloned(),
+        ..StreamSnapshot::default()
+    }));
+    let task = tokio::spawn(run(
+        index,
+        ports,
+        core,
+        recorder,
+        rx,
+        reports,
+        snapshot.clone(),
+    ));
+    StreamHandle {
+        commands: tx,
+        snapshot,
+        task,
+    }
+}
+
+/// The wallclock to pair with the stream's first instant (SR timestamps).
+pub(crate) fn wallclock() -> SystemTime {
+    SystemTime::now()
+}
+
+struct Running {
+    index: usize,
+    core: RtpStream,
+    ports: RtpPorts,
+    recorder: Option<RecorderPump>,
+    reports: mpsc::UnboundedSender<StreamReport>,
+    snapshot: SharedSnapshot,
+    dtmf: Vec<(u64, oneshot::Sender<Result<(), CallError>>)>,
+    next_dtmf: u64,
+}
+
+async fn run(
+    index: usize,
+    ports: RtpPorts,
+    core: RtpStream,
+    recorder: Option<RecorderPump>,
+    mut commands: mpsc::UnboundedReceiver<StreamCommand>,
+    reports: mpsc::UnboundedSender<StreamReport>,
+    snapshot: SharedSnapshot,
+) {
+    let mut s = Running {
+        index,
+        core,
+        ports,
+        recorder,
+        reports,
+        snapshot,
+        dtmf: Vec::new(),
+        next_dtmf: 0,
+    };
+    s.core.set_recording(s.recorder.is_some());
+    tracing::debug!(index, local = %s.ports.rtp_addr(), "media stream started");
+    // A phone's sampling clock does not wait for a late tick nor catch up in a burst: missed
+    // ticks are skipped, and the stream skips their timestamps.
+    let mut clock = tokio::time::interval(PACKET_DURATION);
+    clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut rtp_buf = vec![0u8; MAX_DATAGRAM];
+    let mut rtcp_buf = vec![0u8; MAX_DATAGRAM];
+    let (mut rtp_errors, mut rtcp_errors) = (0u32, 0u32);
+    loop {
+        tokio::select! {
+            _ = clock.tick() => {
+                s.core.handle_tick(now());
+                s.publish();
+            }
+            r = s.ports.rtp.recv_from(&mut rtp_buf), if rtp_errors < MAX_RECV_ERRORS => match r {
+                Ok((n, from)) => {
+                    rtp_errors = 0;
+                    s.core.handle_rtp(now(), from, &Bytes::copy_from_slice(&rtp_buf[..n]));
+                }
+                Err(e) => {
+                    rtp_errors += 1;
+                    tracing::debug!(%e, "RTP receive failed");
+                }
+            },
+            r = s.ports.rtcp.recv_from(&mut rtcp_buf), if rtcp_errors < MAX_RECV_ERRORS => match r {
+                Ok((n, from)) => {
+                    rtcp_errors = 0;
+                    s.core.handle_rtcp(now(), from, &rtcp_buf[..n]);
+                }
+                Err(e) => {
+                    rtcp_errors += 1;
+                    tracing::debug!(%e, "RTCP receive failed");
+                }
+            },
+            c = commands.recv() => match c {
+                Some(c) => s.command(c).await,
+                None => break,
+            },
+        }
+        s.drain();
+    }
+    s.core.close(now());
+    s.drain();
+    s.publish();
+    lock(&s.snapshot).running = false;
+    if let Some(r) = s.recorder.take() {
+        r.finish().await;
+    }
+    for (_, done) in s.dtmf.drain(..) {
+        let _ = done.send(Err(CallError::WrongState {
+            operation: "sending DTMF",
+            state: "hung up".to_owned(),
+        }));
+    }
+    tracing::debug!(index, "media stream stopped");
+    // The ports go back to the pool here, when `s` is dropped.
+}
+
+impl Running {
+    async fn command(&mut self, command: StreamCommand) {
+        match command {
+            StreamCommand::Update(params) => {
+                self.core.update(now(), params);
+                self.publish();
+            }
+            StreamCommand::SetMedia(media) => {
+                let (source, recorder) = crate::rtp_stream::split_media(media);
+                self.core.set_source(source);
+                if let Some(r) = recorder {
+                    if let Some(old) = self.recorder.replace(RecorderPump::new(r)) {
+                        old.finish().await;
+                    }
+                    self.core.set_recording(true);
+                }
+            }
+            StreamCommand::SendDtmf { digits, mode, done } => {
+                self.next_dtmf += 1;
+                let id = self.next_dtmf;
+                match self.core.send_dtmf(id, &digits, mode) {
+                    Ok(()) => self.dtmf.push((id, done)),
+                    Err(e) => {
+                        let _ = done.send(Err(e));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Carries out what the stream asked for: datagrams, frames, events.
+    fn drain(&mut self) {
+        while let Some(t) = self.core.poll_transmit() {
+            let (socket, dst, bytes) = match &t {
+                Transmit::Rtp(dst, b) => (&self.ports.rtp, dst, b),
+                Transmit::Rtcp(dst, b) => (&self.ports.rtcp, dst, b),
+            };
+            // Never wait: a full buffer loses this datagram, as the network might.
+            if let Err(e) = socket.try_send_to(bytes, *dst) {
+                tracing::trace!(%e, %dst, "datagram not sent");
+            }
+        }
+        while let Some(frame) = self.core.poll_frame() {
+            if let Some(r) = self.recorder.as_mut() {
+                r.push(frame);
+            }
+        }
+        while let Some(ev) = self.core.poll_event() {
+            if let StreamEvent::DtmfSent(id) = ev {
+                if let Some(i) = self.dtmf.iter().position(|(d, _)| *d == id) {
+                    let (_, done) = self.dtmf.swap_remove(i);
+                    let _ = done.send(Ok(()));
+                }
+                continue;
+            }
+            let _ = self.reports.send((self.index, ev));
+        }
+    }
+
+    fn publish(&self) {
+        let mut snap = lock(&self.snapshot);
+        snap.stats = self.core.stats();
+        snap.probe = self.core.probe_stats();
+        snap.params = self.core.params().cloned();
+    }
+}
