@@ -454,6 +454,12 @@ impl CallDriver {
                 Action::Event(e) => self.event(e),
                 Action::State(s) => {
                     self.publish();
+                    if s.is_ended() {
+                        // Gone from the user agent and the endpoint before anyone hears it is
+                        // over (requests still in flight, a BYE, run to their end unheard).
+                        self.simple.remove_call(&self.call);
+                        self.simple.endpoint.close_context(&self.ctx);
+                    }
                     let _ = self.state.send(s);
                 }
                 Action::ReinviteDone(r) => {
@@ -608,10 +614,6 @@ impl CallDriver {
             CallState::Ended(why) => why.clone(),
             _ => return,
         };
-        // The endpoint forgets the dialog (it did already after a BYE or CANCEL); requests
-        // still in flight run to their end unheard.
-        self.simple.endpoint.close_context(&self.ctx);
-        self.simple.remove_call(&self.call);
         if let Some(done) = self.reinvite_done.take() {
             let _ = done.send(Err(CallError::Ended(why.clone())));
         }

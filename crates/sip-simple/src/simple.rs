@@ -18,7 +18,7 @@ use sip_endpoint::{
 };
 use sip_packet::{Method, NameAddr, Request, SipUri, Uri};
 use sip_transport::{Leg, Protocol};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::call::Call;
 use crate::call_driver;
@@ -49,6 +49,9 @@ pub(crate) struct SimpleShared {
     calls: Mutex<HashMap<String, Call>>,
     listen: RwLock<Option<Arc<ListenOptions>>>,
     registration: Mutex<Option<Registration>>,
+    /// Counts the final outcomes of our REGISTERs after the first (refreshes, the
+    /// unregistration), so that shutdown can wait for the last.
+    register_outcomes: Arc<watch::Sender<u64>>,
     /// Seeds SSRCs, sequence numbers, timestamps and SDP session ids. A leaf lock.
     rng: Mutex<StdRng>,
     shut_down: AtomicBool,
@@ -178,6 +181,7 @@ impl Simple {
             calls: Mutex::new(HashMap::new()),
             listen: RwLock::new(None),
             registration: Mutex::new(None),
+            register_outcomes: Arc::new(watch::channel(0).0),
             rng: Mutex::new(rng),
             shut_down: AtomicBool::new(false),
         });
@@ -240,6 +244,7 @@ impl Simple {
         let contact = self.contact();
         let (tx, rx) = oneshot::channel();
         let first = Mutex::new(Some(tx));
+        let outcomes = self.inner.register_outcomes.clone();
         let mut params = RegisterParams::new(registrar, self.inner.from.clone(), contact)
             .expires(self.inner.config.register_expires)
             .callback(move |_: &Endpoint, _: &Context, ev: &EndpointEvent| {
@@ -254,7 +259,10 @@ impl Simple {
                     Some(tx) => {
                         let _ = tx.send(outcome);
                     }
-                    None => tracing::debug!(?outcome, "registration refreshed"),
+                    None => {
+                        tracing::debug!(?outcome, "registration refreshed or removed");
+                        outcomes.send_modify(|n| *n += 1);
+                    }
                 }
             });
         if let Some((user, password)) = &self.inner.config.credentials {
@@ -357,11 +365,19 @@ impl Simple {
         if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
             tracing::warn!("calls still running at shutdown");
         }
-        if let Some(r) = lock(&self.inner.registration).take() {
+        let registration = lock(&self.inner.registration).take();
+        if let Some(r) = registration {
+            // The unregistration (and a challenge to it) needs the legs: wait for its answer.
+            let mut outcomes = self.inner.register_outcomes.subscribe();
+            outcomes.borrow_and_update();
             r.unregister();
+            if tokio::time::timeout(SHUTDOWN_GRACE, outcomes.changed())
+                .await
+                .is_err()
+            {
+                tracing::warn!("no answer to the unregistration");
+            }
         }
-        // Let the unregistration leave before the legs close.
-        tokio::task::yield_now().await;
         self.inner.endpoint.shutdown();
         self.inner.endpoint.dispatcher().shutdown();
     }

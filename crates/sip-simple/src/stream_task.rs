@@ -152,6 +152,10 @@ async fn run(
         next_dtmf: 0,
     };
     s.core.set_recording(s.recorder.is_some());
+    // Tokio learns that a new socket is writable from the reactor; until then `try_send_to`
+    // says WouldBlock. Wait for that once, so the first packet is not lost.
+    let _ = s.ports.rtp.writable().await;
+    let _ = s.ports.rtcp.writable().await;
     tracing::debug!(index, local = %s.ports.rtp_addr(), "media stream started");
     // A phone's sampling clock does not wait for a late tick nor catch up in a burst: missed
     // ticks are skipped, and the stream skips their timestamps.

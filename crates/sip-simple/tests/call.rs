@@ -3,7 +3,10 @@
 
 mod util;
 
-use sip_simple::{CallEvent, CallOptions, CallState, EndReason, ListenOptions, Media, Recorder};
+use sip_simple::media::AudioCodec;
+use sip_simple::{
+    Answer, CallError, CallEvent, CallOptions, CallState, EndReason, ListenOptions, Media, Recorder,
+};
 use tokio::sync::mpsc;
 use util::*;
 
@@ -83,4 +86,205 @@ async fn echo_call_returns_every_frame_in_order_and_gives_the_ports_back() {
     assert!(alice.calls().is_empty() && bob.calls().is_empty());
     alice.shutdown().await;
     bob.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callee_hangs_up_and_hooks_hear_every_stage() {
+    let alice = simple("alice").await;
+    let bob = simple("bob").await;
+    let (tx, mut heard) = mpsc::unbounded_channel();
+    let (t1, t2, t3) = (tx.clone(), tx.clone(), tx);
+    bob.listen(
+        ListenOptions::new()
+            .on_new_call(move |c| {
+                let _ = t1.send(format!(
+                    "new from {}",
+                    c.from().map(|f| f.uri().to_string()).unwrap_or_default()
+                ));
+                assert!(c.offer().is_some());
+                assert_eq!(c.request().method(), &sip_packet::Method::Invite);
+                Answer::Ring(std::time::Duration::from_millis(200))
+            })
+            .on_established(move |c| {
+                let _ = t2.send("established".to_owned());
+                let c = c.clone();
+                // The hook must not block: hang up from a task of its own.
+                tokio::spawn(async move { c.hangup().await });
+            })
+            .on_hangup(move |_, why| {
+                let _ = t3.send(format!("hangup {why}"));
+            }),
+    );
+    let call = alice.call(&uri("bob", &bob), CallOptions::new()).unwrap();
+    let mut events = call.events();
+    assert_eq!(event(&mut events, |e| *e == CallEvent::Ringing).await.1, []);
+    call.answered().await.unwrap();
+    assert_eq!(call.ended().await, EndReason::RemoteHangup);
+    let (_, before) = event(&mut events, |e| matches!(e, CallEvent::Ended(_))).await;
+    assert_eq!(before, [CallEvent::Established]);
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(
+            tokio::time::timeout(std::time::Duration::from_secs(5), heard.recv())
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        got,
+        [
+            "new from sip:alice@127.0.0.1".to_owned(),
+            "established".to_owned(),
+            "hangup hung up here".to_owned()
+        ]
+    );
+    eventually("ports back", || {
+        alice.rtp_ports_in_use() == 0 && bob.rtp_ports_in_use() == 0
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_and_unanswered_calls_say_why() {
+    let alice = simple("alice").await;
+    let bob = simple("bob").await;
+    // Nobody listens yet: the endpoint answers 480.
+    let e = alice
+        .invite(&uri("bob", &bob), CallOptions::new())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        CallError::Rejected {
+            status: 480,
+            reason: "Temporarily Unavailable".into()
+        }
+    );
+    bob.listen(ListenOptions::new().on_new_call(|_| Answer::Reject(486)));
+    let call = alice.call(&uri("bob", &bob), CallOptions::new()).unwrap();
+    let e = call.answered().await.unwrap_err();
+    assert!(matches!(e, CallError::Rejected { status: 486, .. }), "{e}");
+    assert!(matches!(
+        call.ended().await,
+        EndReason::Rejected { status: 486, .. }
+    ));
+    // Operations on a call that is over say so.
+    assert!(matches!(call.hold().await, Err(CallError::Ended(_))));
+    call.hangup().await.unwrap();
+    // No codec in common: 488.
+    bob.listen(ListenOptions::new().codecs(vec![AudioCodec::Pcma]));
+    let e = alice
+        .invite(
+            &uri("bob", &bob),
+            CallOptions::new().codecs(vec![AudioCodec::Pcmu]),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CallError::Rejected { status: 488, .. }), "{e}");
+    // A bad address is refused before anything is sent.
+    assert!(matches!(
+        alice.call("sip:bob@<", CallOptions::new()),
+        Err(CallError::BadUri { .. })
+    ));
+    assert_eq!(alice.rtp_ports_in_use(), 0);
+    assert_eq!(bob.rtp_ports_in_use(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_audio_streams_each_with_its_ports() {
+    let alice = simple("alice").await;
+    let bob = simple("bob").await;
+    let (tx, mut indexes) = mpsc::unbounded_channel();
+    bob.listen(ListenOptions::new().media(move |c| {
+        let _ = tx.send(c.stream_index());
+        Media::echo()
+    }));
+    let (rec0, recording0) = Recorder::memory();
+    let (rec1, recording1) = Recorder::memory();
+    let call = alice
+        .invite(
+            &uri("bob", &bob),
+            CallOptions::new()
+                .media(Media::send_recv(vec![numbered_audio(10)], Some(rec0)))
+                .add_stream(Media::send_recv(vec![numbered_audio(20)], Some(rec1))),
+        )
+        .await
+        .unwrap();
+    assert_eq!(indexes.recv().await, Some(0));
+    assert_eq!(indexes.recv().await, Some(1));
+    assert_eq!(call.peer_sdp().unwrap().media.len(), 2);
+    let addrs = call.media_addrs();
+    assert_eq!(addrs.len(), 2);
+    assert_ne!(addrs[0], addrs[1]);
+    assert_eq!(alice.rtp_ports_in_use(), 2);
+    let mut events = call.events();
+    // MediaDone once both files are out.
+    event(&mut events, |e| *e == CallEvent::MediaDone).await;
+    let (ten, twenty) = (numbered_frames(10), numbered_frames(20));
+    eventually("both echoes back", || {
+        recording0.frames().contains(&ten[9]) && recording1.frames().contains(&twenty[19])
+    })
+    .await;
+    let stats = call.stats();
+    assert_eq!(stats.streams.len(), 2);
+    assert!(stats.streams.iter().all(|s| s.packets_received >= 10));
+    call.hangup().await.unwrap();
+    assert_eq!(alice.rtp_ports_in_use(), 0);
+    eventually("bob's ports back", || bob.rtp_ports_in_use() == 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_invite_with_new_media() {
+    let alice = simple("alice").await;
+    let bob = simple("bob").await;
+    bob.listen(ListenOptions::new().media(|_| Media::echo()));
+    let call = alice
+        .invite(
+            &uri("bob", &bob),
+            CallOptions::new().media(Media::silence()),
+        )
+        .await
+        .unwrap();
+    let version = call.local_sdp().unwrap().origin.session_version;
+    let (rec, recording) = Recorder::memory();
+    call.reinvite(Media::send_recv(vec![numbered_audio(5)], Some(rec)))
+        .await
+        .unwrap();
+    let frames = numbered_frames(5);
+    eventually("the new media echoed", || {
+        recording.frames().contains(&frames[4])
+    })
+    .await;
+    // The same streams: the description's version stays unless something changed.
+    assert_eq!(call.local_sdp().unwrap().origin.session_version, version);
+    assert_eq!(call.state(), CallState::Established);
+    call.hangup().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_hangs_up_every_call() {
+    let alice = simple("alice").await;
+    let bob = simple("bob").await;
+    bob.listen(ListenOptions::new().media(|_| Media::echo()));
+    let mut calls = Vec::new();
+    for _ in 0..3 {
+        calls.push(
+            alice
+                .invite(&uri("bob", &bob), CallOptions::new())
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(bob.calls().len(), 3);
+    alice.shutdown().await;
+    for c in &calls {
+        assert_eq!(c.ended().await, EndReason::Shutdown);
+    }
+    assert_eq!(alice.rtp_ports_in_use(), 0);
+    eventually("bob's calls over", || bob.calls().is_empty()).await;
+    assert!(matches!(
+        alice.call(&uri("bob", &bob), CallOptions::new()),
+        Err(CallError::Shutdown)
+    ));
 }
