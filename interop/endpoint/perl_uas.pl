@@ -3,20 +3,30 @@
 # an SDP answer) and waits for the caller's BYE. Exits 0 once the call was set up (ACK) and
 # torn down, 1 at the timeout.
 #
-#   perl_uas.pl --listen 127.0.0.1:5070 [--timeout 20]
+#   perl_uas.pl --listen 127.0.0.1:5070 [--proto udp|tcp|tls --certs DIR] [--timeout 20]
+#
+# IPv6 as --listen [::1]:5070; a TLS leg uses the certificates in DIR (see
+# interop/lib/NetsipInterop.pm).
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
 use Getopt::Long;
 use Net::SIP;
+use NetsipInterop qw(make_leg);
 
-my ($listen, $timeout) = (undef, 20);
-GetOptions('listen=s' => \$listen, 'timeout=i' => \$timeout)
-    or die "usage: $0 --listen IP:PORT [--timeout S]\n";
+my ($listen, $timeout, $proto, $certs) = (undef, 20, 'udp', undef);
+GetOptions(
+    'listen=s'  => \$listen,
+    'timeout=i' => \$timeout,
+    'proto=s'   => \$proto,
+    'certs=s'   => \$certs,
+) or die "usage: $0 --listen IP:PORT [--proto udp|tcp|tls --certs DIR] [--timeout S]\n";
 die "--listen IP:PORT is required\n" unless $listen;
 
 my $ua = Net::SIP::Simple->new(
-    leg  => $listen,
-    from => "sip:perl\@$listen",
+    leg  => make_leg($listen, $proto, $certs),
+    from => ($proto eq 'tls' ? 'sips' : 'sip') . ":perl\@$listen",
 ) or die "cannot listen on $listen\n";
 
 my ($established, $closed) = (0, 0);

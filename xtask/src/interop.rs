@@ -11,13 +11,15 @@
 //! Two environment variables help chase a flaky scenario: `NETSIP_INTEROP_ONLY=a,b` runs the
 //! scenarios whose names contain `a` or `b`, `NETSIP_INTEROP_REPEAT=N` runs each N times.
 
-mod child;
+pub(crate) mod child;
 mod endpoint;
-mod netsip_server;
-mod ports;
+mod judge;
+mod matrix;
+pub(crate) mod netsip_server;
+pub(crate) mod ports;
 mod proxy;
 mod registrar;
-mod sipp;
+pub(crate) mod sipp;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -174,6 +176,9 @@ pub(crate) fn run() -> Result<()> {
         out.display()
     );
 
+    // The judge listens from before the first scenario to after the last.
+    let capture = judge::Capture::start(&out);
+
     let mut outcomes = Vec::new();
     for (s, round) in selected
         .iter()
@@ -193,9 +198,17 @@ pub(crate) fn run() -> Result<()> {
     outcomes.extend(endpoint::run(&out, &target)?);
     outcomes.extend(registrar::run(&out)?);
     outcomes.extend(proxy::run(&out)?);
+    outcomes.extend(matrix::run(&out, &target)?);
     if outcomes.is_empty() {
         bail!("NETSIP_INTEROP_ONLY selects no scenario");
     }
+    let ledger = ports::ledger_snapshot();
+    outcomes.push(run_reported(
+        judge::NAME.to_owned(),
+        "tshark's SIP dissector on every captured message".to_owned(),
+        &out.join(judge::NAME),
+        |_| capture.judge(&ledger),
+    )?);
     summary(&outcomes, started.elapsed());
     let failed = outcomes.iter().filter(|o| !o.passed).count();
     if failed > 0 {
@@ -247,7 +260,9 @@ fn run_reported(
 ) -> Result<Outcome> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     let t0 = Instant::now();
+    ports::begin_scenario(&name);
     let report = run(dir);
+    ports::end_scenario();
     let took = t0.elapsed();
     let passed = matches!(&report, Ok(r) if r.problems.is_empty());
     match report {
@@ -374,7 +389,7 @@ fn run_scenario(s: &Scenario, programs: &Programs, dir: &Path) -> Result<Report>
             responder_args,
             received,
         } => {
-            let port = ports.free()?;
+            let port = ports.ours()?;
             let mut cmd = our(&programs.responder);
             cmd.args(["--listen", &format!("{}:127.0.0.1:{port}", proto(tcp))])
                 .args(["--timeout", "25"])

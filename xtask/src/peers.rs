@@ -2,10 +2,12 @@
 //!
 //! A missing peer is installed with apt when running as root (as on CI); otherwise the
 //! command stops and says exactly what to install. A missing peer is never a skipped test.
+//! Packages that would ask a question while installing get their answer preseeded with
+//! `debconf-set-selections` first (see [`preseed`]), so the install never waits on a prompt.
 
 use std::process::Command;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 /// A program (or Perl module) a test needs and the Debian package that has it.
 #[derive(Debug, Clone, Copy)]
@@ -39,8 +41,30 @@ pub(crate) const NET_SIP: Peer = Peer {
     perl_module: Some("Net::SIP"),
 };
 
+/// tshark, Wireshark's command-line dissector: the judge that decodes every message of the
+/// interop run (its capture helper `dumpcap` comes with it, in `wireshark-common`).
+pub(crate) const TSHARK: Peer = Peer {
+    program: "tshark",
+    package: "tshark",
+    perl_module: None,
+};
+
+/// baresip, a SIP user agent with its own stack, for calls with real media.
+pub(crate) const BARESIP: Peer = Peer {
+    program: "baresip",
+    package: "baresip-core",
+    perl_module: None,
+};
+
+/// openssl, which makes the interop suite's throwaway CA and TLS certificates.
+pub(crate) const OPENSSL: Peer = Peer {
+    program: "openssl",
+    package: "openssl",
+    perl_module: None,
+};
+
 /// What the interop suite talks to.
-pub(crate) const INTEROP_PEERS: &[Peer] = &[SIPP, SIPSAK, NET_SIP];
+pub(crate) const INTEROP_PEERS: &[Peer] = &[SIPP, SIPSAK, NET_SIP, TSHARK, BARESIP, OPENSSL];
 
 /// What `cargo xtask test` needs: everything the interop suite needs.
 pub(crate) const TEST_PEERS: &[Peer] = INTEROP_PEERS;
@@ -57,7 +81,8 @@ fn present(p: &Peer) -> bool {
         .unwrap_or(false)
 }
 
-fn is_root() -> bool {
+/// Whether this process runs as root (can install packages, capture on loopback).
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -72,9 +97,22 @@ pub(crate) fn ensure(peers: &[Peer]) -> Result<()> {
         return Ok(());
     }
     let packages: Vec<&str> = missing.iter().map(|p| p.package).collect();
+    let answers: Vec<&str> = packages.iter().flat_map(|p| preseed(p)).copied().collect();
     if !is_root() {
+        let seed = if answers.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "printf '%s\\n' {} | sudo debconf-set-selections && ",
+                answers
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        };
         bail!(
-            "missing test peers {:?}: run `sudo apt-get install -y {}`",
+            "missing test peers {:?}: run `{seed}sudo apt-get install -y {}`",
             missing
                 .iter()
                 .map(|p| p.perl_module.unwrap_or(p.program))
@@ -82,10 +120,16 @@ pub(crate) fn ensure(peers: &[Peer]) -> Result<()> {
             packages.join(" ")
         );
     }
+    if !answers.is_empty() {
+        set_selections(&answers)?;
+    }
     crate::run(Command::new("apt-get").args(["update", "-q"]))?;
     crate::run(
         Command::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
+            // Another apt run (a colleague's, unattended-upgrades) holds the lock for a
+            // while: wait for it instead of failing at once.
+            .args(["-o", "DPkg::Lock::Timeout=300"])
             .args(["install", "-y", "-q", "--no-install-recommends"])
             .args(&packages),
     )?;
@@ -97,4 +141,60 @@ pub(crate) fn ensure(peers: &[Peer]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The debconf answers `package` needs to install without a prompt: one
+/// `debconf-set-selections` line each.
+pub(crate) fn preseed(package: &str) -> &'static [&'static str] {
+    match package {
+        // Whether non-root users may capture: the question would stop a noninteractive
+        // install. The suite captures as root, so no.
+        "tshark" | "wireshark-common" => {
+            &["wireshark-common wireshark-common/install-setuid boolean false"]
+        }
+        _ => &[],
+    }
+}
+
+/// Feeds `answers` to `debconf-set-selections`.
+fn set_selections(answers: &[&str]) -> Result<()> {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    eprintln!("xtask: preseeding debconf: {answers:?}");
+    let mut child = Command::new("debconf-set-selections")
+        .stdin(Stdio::piped())
+        .spawn()
+        .context("cannot start debconf-set-selections")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        for a in answers {
+            writeln!(stdin, "{a}").context("cannot write to debconf-set-selections")?;
+        }
+    }
+    let status = child.wait().context("debconf-set-selections")?;
+    if !status.success() {
+        bail!("debconf-set-selections failed: {status}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tshark_is_preseeded_and_others_are_not() {
+        assert_eq!(
+            preseed(TSHARK.package),
+            ["wireshark-common wireshark-common/install-setuid boolean false"]
+        );
+        assert!(preseed(SIPP.package).is_empty());
+    }
+
+    #[test]
+    fn every_interop_peer_names_a_package() {
+        for p in INTEROP_PEERS {
+            assert!(!p.package.is_empty() && !p.program.is_empty(), "{p:?}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! `netsip proxy --listen ADDR... [--registrar] [--domain D]... [--domain2proxy D=HOST:PORT]...
-//! [--record-route] [--auth-file FILE --realm R] [--block METHOD=CODE]...
+//! [--record-route] [--auth-file FILE --realm R [--auth-algorithm ALG]...]
+//! [--tls-cert FILE --tls-key FILE] [--tls-ca FILE] [--block METHOD=CODE]...
 //! [--drop-user-agent PATTERN]...`: Net::SIP's stateless_proxy.pl and
 //! test_registrar_and_proxy.pl.
 
@@ -10,19 +11,21 @@ use crate::daemon::{init_tracing, shutdown_signal};
 use anyhow::{bail, Context, Result};
 use sip_dispatch::resolve::RouteConfig;
 use sip_dispatch::{Dispatcher, DispatcherConfig, ReceiveChain, Receiver};
+use sip_packet::digest::Algorithm;
 use sip_packet::{Method, Uri};
 use sip_proxy::{
     AuthConfig, Authorize, Blocker, DropRule, Dropper, Locate, ProxyConfig, RewriteContact,
     StatelessProxy, UserFile,
 };
 use sip_registrar::{Registrar, RegistrarConfig, RegistrarReceiver};
-use sip_transport::{LegConfig, TransportAddr};
+use sip_transport::{LegConfig, TlsClientConfig, TlsServerConfig, TransportAddr};
 
 /// Arguments of `netsip proxy`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ProxyArgs {
-    /// Where to listen: udp:HOST:PORT, tcp:HOST:PORT (IPv6 as [::1]); port 0 picks a free
-    /// one. Repeat for several; a request leaves on the leg of its next hop's protocol.
+    /// Where to listen: udp:HOST:PORT, tcp:HOST:PORT, tls:HOST:PORT (IPv6 as [::1]); port 0
+    /// picks a free one. Repeat for several; a request leaves on the leg of its next hop's
+    /// protocol.
     #[arg(long = "listen", value_name = "ADDR", required = true)]
     listen: Vec<String>,
     /// Run a registrar (in memory) in front of the proxy: REGISTER is answered here and
@@ -48,6 +51,15 @@ pub(crate) struct ProxyArgs {
     /// The realm of --auth-file.
     #[arg(long, value_name = "R", requires = "auth_file")]
     realm: Option<String>,
+    /// A digest algorithm to offer with --auth-file (MD5 or SHA-256), one challenge header
+    /// each, in the order given (default: SHA-256, then MD5, as RFC 8760 orders them). Put
+    /// MD5 first for clients that answer only the first challenge, such as SIPp.
+    #[arg(long = "auth-algorithm", value_name = "ALG", requires = "auth_file")]
+    auth_algorithms: Vec<String>,
+    /// The certificates of tls: legs (boxed: rarely given, and it keeps the subcommand
+    /// enum small).
+    #[command(flatten)]
+    tls: Box<TlsArgs>,
     /// Answer METHOD with CODE (and an optional reason: `SUBSCRIBE=403 Forbidden`) instead of
     /// forwarding it. Repeat for several.
     #[arg(long = "block", value_name = "METHOD=CODE")]
@@ -59,6 +71,22 @@ pub(crate) struct ProxyArgs {
     /// When to rewrite Contact headers to point at the proxy (for clients behind NAT).
     #[arg(long, value_enum, default_value_t = Rewrite::BetweenLegs)]
     rewrite_contact: Rewrite,
+}
+
+/// The certificates of `tls:` legs.
+#[derive(Debug, clap::Args)]
+struct TlsArgs {
+    /// The certificate chain (PEM, leaf first) that tls: legs show; without it they connect
+    /// out but refuse inbound connections.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// CA certificates (PEM) that tls: legs verify next hops against, instead of the public
+    /// roots.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<std::path::PathBuf>,
 }
 
 /// `--rewrite-contact`.
@@ -78,6 +106,9 @@ struct Plan {
     route: RouteConfig,
     blocks: Vec<(Method, u16, Option<String>)>,
     users: Option<(UserFile, String)>,
+    algorithms: Vec<Algorithm>,
+    tls_server: Option<TlsServerConfig>,
+    tls_client: Option<TlsClientConfig>,
 }
 
 fn plan(args: &ProxyArgs) -> Result<Plan> {
@@ -131,11 +162,35 @@ fn plan(args: &ProxyArgs) -> Result<Plan> {
         }
         _ => None,
     };
+    let mut algorithms = Vec::new();
+    for a in &args.auth_algorithms {
+        match Algorithm::parse(a) {
+            Some(alg @ (Algorithm::Md5 | Algorithm::Sha256)) => algorithms.push(alg),
+            _ => bail!("bad --auth-algorithm {a:?}: MD5 or SHA-256"),
+        }
+    }
+    let tls_server = match (&args.tls.tls_cert, &args.tls.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            TlsServerConfig::from_pem_files(cert, key)
+                .with_context(|| format!("bad --tls-cert {}", cert.display()))?,
+        ),
+        _ => None,
+    };
+    let tls_client = match &args.tls.tls_ca {
+        Some(ca) => Some(
+            TlsClientConfig::with_ca_file(ca)
+                .with_context(|| format!("bad --tls-ca {}", ca.display()))?,
+        ),
+        None => None,
+    };
     Ok(Plan {
         listen,
         route,
         blocks,
         users,
+        algorithms,
+        tls_server,
+        tls_client,
     })
 }
 
@@ -172,7 +227,22 @@ pub(crate) fn run(args: &ProxyArgs) -> Result<()> {
 }
 
 async fn serve(args: &ProxyArgs, plan: Plan) -> Result<()> {
-    let legs = plan.listen.iter().map(|a| LegConfig::new(*a)).collect();
+    let legs = plan
+        .listen
+        .iter()
+        .map(|a| {
+            let mut leg = LegConfig::new(*a);
+            if a.protocol == sip_transport::Protocol::Tls {
+                if let Some(c) = &plan.tls_server {
+                    leg = leg.tls_server(c.clone());
+                }
+                if let Some(c) = &plan.tls_client {
+                    leg = leg.tls_client(c.clone());
+                }
+            }
+            leg
+        })
+        .collect();
     // Stateless: every retransmission reaches the proxy and is forwarded again.
     let dispatcher = Dispatcher::new(
         legs,
@@ -208,7 +278,10 @@ async fn serve(args: &ProxyArgs, plan: Plan) -> Result<()> {
         members.push(Arc::new(Blocker::new(dispatcher.clone(), plan.blocks)));
     }
     if let Some((users, realm)) = plan.users {
-        let auth = AuthConfig::new(realm, Arc::new(users));
+        let mut auth = AuthConfig::new(realm, Arc::new(users));
+        if !plan.algorithms.is_empty() {
+            auth = auth.algorithms(plan.algorithms);
+        }
         members.push(Arc::new(Authorize::new(dispatcher.clone(), auth)));
     }
     if args.registrar {
@@ -250,6 +323,69 @@ async fn serve(args: &ProxyArgs, plan: Plan) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ProxyArgs,
+    }
+
+    fn parse(extra: &[&str]) -> Result<ProxyArgs, clap::Error> {
+        let mut argv = vec!["proxy", "--listen", "udp:127.0.0.1:0"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).map(|c| c.args)
+    }
+
+    fn users_file(name: &str) -> std::path::PathBuf {
+        let f = std::env::temp_dir().join(format!("netsip-proxy-{name}-{}", std::process::id()));
+        std::fs::write(&f, "alice:secret\n").unwrap();
+        f
+    }
+
+    #[test]
+    fn auth_algorithms_keep_their_order_and_refuse_others() {
+        let f = users_file("alg");
+        let file = f.to_str().unwrap();
+        let base = ["--auth-file", file, "--realm", "example.com"];
+        let args = parse(
+            &[
+                &base[..],
+                &["--auth-algorithm", "md5", "--auth-algorithm", "SHA-256"],
+            ]
+            .concat(),
+        )
+        .unwrap();
+        assert_eq!(
+            plan(&args).unwrap().algorithms,
+            [Algorithm::Md5, Algorithm::Sha256]
+        );
+        assert!(plan(&parse(&base).unwrap()).unwrap().algorithms.is_empty());
+        let bad = parse(&[&base[..], &["--auth-algorithm", "MD5-sess"]].concat()).unwrap();
+        let err = plan(&bad).err().unwrap().to_string();
+        assert!(err.contains("bad --auth-algorithm \"MD5-sess\""), "{err}");
+        // Without --auth-file there is nothing to offer them with.
+        assert!(parse(&["--auth-algorithm", "md5"]).is_err());
+        let _ = std::fs::remove_file(f);
+    }
+
+    #[test]
+    fn tls_files_come_in_pairs_and_must_load() {
+        assert!(parse(&["--tls-cert", "c.pem"]).is_err());
+        assert!(parse(&["--tls-key", "k.pem"]).is_err());
+        let args = parse(&[
+            "--tls-cert",
+            "/nonexistent/c.pem",
+            "--tls-key",
+            "/nonexistent/k.pem",
+        ])
+        .unwrap();
+        let err = format!("{:#}", plan(&args).err().unwrap());
+        assert!(err.contains("bad --tls-cert /nonexistent/c.pem"), "{err}");
+        let args = parse(&["--tls-ca", "/nonexistent/ca.pem"]).unwrap();
+        let err = format!("{:#}", plan(&args).err().unwrap());
+        assert!(err.contains("bad --tls-ca"), "{err}");
+    }
 
     #[test]
     fn next_hops() {

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 const POLL: Duration = Duration::from_millis(20);
 
 /// A running child whose stdout and stderr go to `<dir>/<name>.stdout` and `.stderr`.
-pub(super) struct Running {
+pub(crate) struct Running {
     name: String,
     child: Option<Child>,
     stdout: PathBuf,
@@ -22,7 +22,7 @@ pub(super) struct Running {
 
 /// How a child ended.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Ended {
+pub(crate) enum Ended {
     /// It exited by itself.
     Exited(ExitStatus),
     /// It was still running at its deadline and was killed.
@@ -30,14 +30,14 @@ pub(super) enum Ended {
 }
 
 impl Ended {
-    pub(super) fn success(self) -> bool {
+    pub(crate) fn success(self) -> bool {
         matches!(self, Self::Exited(s) if s.success())
     }
 }
 
 impl Running {
     /// Starts `cmd` in `dir` with stdin closed.
-    pub(super) fn spawn(name: &str, mut cmd: Command, dir: &Path) -> Result<Self> {
+    pub(crate) fn spawn(name: &str, mut cmd: Command, dir: &Path) -> Result<Self> {
         let stdout = dir.join(format!("{name}.stdout"));
         let stderr = dir.join(format!("{name}.stderr"));
         cmd.current_dir(dir)
@@ -56,12 +56,12 @@ impl Running {
         })
     }
 
-    pub(super) fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// Whether it has exited already (then `wait` returns at once).
-    pub(super) fn has_exited(&mut self) -> bool {
+    pub(crate) fn has_exited(&mut self) -> bool {
         match self.child.as_mut() {
             Some(c) => !matches!(c.try_wait(), Ok(None)),
             None => true,
@@ -69,7 +69,7 @@ impl Running {
     }
 
     /// Waits until it exits or `deadline` passes; then kills it.
-    pub(super) fn wait(&mut self, deadline: Instant) -> Ended {
+    pub(crate) fn wait(&mut self, deadline: Instant) -> Ended {
         let Some(child) = self.child.as_mut() else {
             return Ended::Killed;
         };
@@ -86,11 +86,11 @@ impl Running {
         }
     }
 
-    pub(super) fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         std::fs::read_to_string(&self.stdout).unwrap_or_default()
     }
 
-    pub(super) fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 }
@@ -107,7 +107,7 @@ impl Drop for Running {
 }
 
 /// The last `n` lines of `text`, indented, or a note that it is empty.
-pub(super) fn tail(text: &str, n: usize) -> String {
+pub(crate) fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     if lines.is_empty() {
         return "      (empty)\n".to_owned();

@@ -159,7 +159,7 @@ fn run_one(play: Play, programs: &Programs, dir: &Path) -> Result<Report> {
             }
         }
         Play::SippUacToUas => {
-            let port = ports.free()?;
+            let port = ports.ours()?;
             let mut cmd = our(&programs.uas);
             cmd.args(["--listen", &udp(port), "--calls", "1", "--timeout", "25"]);
             let mut uas = Running::spawn("uas", cmd, dir)?;
@@ -190,7 +190,7 @@ fn run_one(play: Play, programs: &Programs, dir: &Path) -> Result<Report> {
             }
         }
         Play::PerlRegistersAndCalls => {
-            let (reg_port, uas_port, perl_port) = (ports.free()?, ports.free()?, ports.free()?);
+            let (reg_port, uas_port, perl_port) = (ports.ours()?, ports.ours()?, ports.free()?);
             let mut cmd = our(&programs.registrar);
             cmd.args([
                 "--listen",

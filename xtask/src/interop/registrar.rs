@@ -179,7 +179,7 @@ fn describe(s: &Scenario) -> String {
 
 fn run_scenario(s: &Scenario, netsip: &Path, dir: &Path) -> Result<Report> {
     let mut ports = Ports::default();
-    let port = ports.free()?;
+    let port = ports.ours()?;
     let mut server = start_server(netsip, s, port, dir)?;
     let mut r = Report {
         problems: Vec::new(),

@@ -14,29 +14,43 @@ use super::ports::Ports;
 
 /// Which scenario SIPp plays.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Script {
+pub(crate) enum Script {
     /// A file under `interop/sipp/`.
     File(&'static str),
     /// A scenario built into SIPp (`-sn`).
     Builtin(&'static str),
+    /// A file under another folder of `interop/`: `In("proxy", "x.xml")` is
+    /// `interop/proxy/x.xml`.
+    In(&'static str, &'static str),
 }
 
 impl Script {
-    pub(super) fn describe(self) -> String {
+    pub(crate) fn describe(self) -> String {
         match self {
             Self::File(f) => f.to_owned(),
             Self::Builtin(n) => format!("-sn {n}"),
+            Self::In(d, f) => format!("{d}/{f}"),
+        }
+    }
+
+    /// SIPp's arguments that choose it.
+    pub(crate) fn args(self) -> Vec<std::ffi::OsString> {
+        let interop = crate::root().join("interop");
+        match self {
+            Self::File(f) => vec!["-sf".into(), interop.join("sipp").join(f).into()],
+            Self::Builtin(n) => vec!["-sn".into(), n.into()],
+            Self::In(d, f) => vec!["-sf".into(), interop.join(d).join(f).into()],
         }
     }
 }
 
-pub(super) const ERRORS: &str = "sipp_errors.log";
-pub(super) const MESSAGES: &str = "sipp_messages.log";
-pub(super) const SCREEN: &str = "sipp_screen.log";
+pub(crate) const ERRORS: &str = "sipp_errors.log";
+pub(crate) const MESSAGES: &str = "sipp_messages.log";
+pub(crate) const SCREEN: &str = "sipp_screen.log";
 
 /// The SIPp command for one call of `script`: a server on `port` when `remote` is `None`,
 /// else a client from `port` to `remote`.
-pub(super) fn command(
+pub(crate) fn command(
     script: Script,
     tcp: bool,
     port: u16,
@@ -49,12 +63,7 @@ pub(super) fn command(
     if let Some(r) = remote {
         c.arg(format!("127.0.0.1:{r}"));
     }
-    match script {
-        Script::File(f) => c
-            .arg("-sf")
-            .arg(crate::root().join("interop").join("sipp").join(f)),
-        Script::Builtin(n) => c.args(["-sn", n]),
-    };
+    c.args(script.args());
     c.args(["-t", if tcp { "t1" } else { "u1" }]);
     c.args(["-i", "127.0.0.1", "-p", &port.to_string()]);
     c.args(["-ci", "127.0.0.1", "-cp", &ports.free()?.to_string()]);
@@ -72,7 +81,7 @@ pub(super) fn command(
 }
 
 /// What SIPp's exit status means (its documented codes).
-pub(super) fn exit_meaning(code: Option<i32>) -> &'static str {
+pub(crate) fn exit_meaning(code: Option<i32>) -> &'static str {
     match code {
         Some(0) => "all calls passed",
         Some(1) => "the call failed",
@@ -86,7 +95,7 @@ pub(super) fn exit_meaning(code: Option<i32>) -> &'static str {
 }
 
 /// The first event of SIPp's error log, on one line.
-pub(super) fn first_error(dir: &Path) -> Option<String> {
+pub(crate) fn first_error(dir: &Path) -> Option<String> {
     let log = std::fs::read_to_string(dir.join(ERRORS)).ok()?;
     let line = log.lines().find(|l| {
         let l = l.to_ascii_lowercase();
@@ -102,7 +111,7 @@ pub(super) fn first_error(dir: &Path) -> Option<String> {
 }
 
 /// The rows of the scenario screen (messages, retransmissions, timeouts, unexpected).
-pub(super) fn screen_table(dir: &Path) -> String {
+pub(crate) fn screen_table(dir: &Path) -> String {
     let screen = std::fs::read_to_string(dir.join(SCREEN)).unwrap_or_default();
     screen
         .lines()
@@ -120,7 +129,7 @@ pub(super) fn screen_table(dir: &Path) -> String {
 
 /// What SIPp sent and received, in order, one line each: time, direction, start line
 /// (from its message log).
-pub(super) fn message_flow(dir: &Path) -> Vec<String> {
+pub(crate) fn message_flow(dir: &Path) -> Vec<String> {
     let log = std::fs::read_to_string(dir.join(MESSAGES)).unwrap_or_default();
     let mut flow = Vec::new();
     // (time, direction) of the entry whose start line comes next.

@@ -1,0 +1,33 @@
+package NetsipInterop;
+# Helpers shared by the Perl peers of the interop suite.
+#
+#   use FindBin; use lib "$FindBin::Bin/../lib"; use NetsipInterop qw(make_leg);
+#   my $leg = make_leg('[::1]:5070', 'tcp');
+#   my $tls = make_leg('127.0.0.1:5071', 'tls', 'target/interop/certs');
+use strict;
+use warnings;
+use Exporter 'import';
+use Net::SIP;
+
+our @EXPORT_OK = qw(make_leg);
+
+# A Net::SIP::Leg on ADDR ("127.0.0.1:5070" or "[::1]:5070") for PROTO (udp, tcp or tls).
+# A TLS leg trusts CERTS/ca.pem and shows CERTS/leg.pem with its key CERTS/leg.key (Net::SIP
+# builds the server context of a TLS leg up front, so even a client needs a certificate).
+sub make_leg {
+    my ($addr, $proto, $certs) = @_;
+    $proto ||= 'udp';
+    die "proto is udp, tcp or tls, not $proto\n" unless $proto =~ /^(udp|tcp|tls)$/;
+    my %tls;
+    if ($proto eq 'tls') {
+        die "a TLS leg needs the certificate folder\n" unless $certs;
+        %tls = (tls => {
+            SSL_ca_file   => "$certs/ca.pem",
+            SSL_cert_file => "$certs/leg.pem",
+            SSL_key_file  => "$certs/leg.key",
+        });
+    }
+    return Net::SIP::Leg->new(addr => $addr, proto => $proto, %tls);
+}
+
+1;
