@@ -3,6 +3,7 @@
 //! responses through the endpoint, media streams started, changed and stopped, state and
 //! events published, hooks called).
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -70,8 +71,8 @@ struct CallDriver {
     ports: Vec<Option<RtpPorts>>,
     medias: Vec<Option<Media>>,
     streams: Vec<Option<StreamHandle>>,
-    /// Streams sending files that have not finished yet.
-    files_pending: usize,
+    /// The streams sending files that have not finished yet.
+    files_pending: HashSet<usize>,
     /// The INVITE we are answering.
     server_invite: Option<Request>,
     reinvite_done: Option<oneshot::Sender<Result<(), CallError>>>,
@@ -179,7 +180,7 @@ pub(crate) fn start_outgoing(
         ports: ports.into_iter().map(Some).collect(),
         medias: medias.into_iter().map(Some).collect(),
         streams: Vec::new(),
-        files_pending: 0,
+        files_pending: HashSet::new(),
         server_invite: None,
         reinvite_done: None,
         headers: options.headers,
@@ -226,7 +227,7 @@ pub(crate) fn start_incoming(
         ports: Vec::new(),
         medias: Vec::new(),
         streams: Vec::new(),
-        files_pending: 0,
+        files_pending: HashSet::new(),
         server_invite: Some(invite.clone()),
         reinvite_done: None,
         headers: Vec::new(),
@@ -369,8 +370,11 @@ impl CallDriver {
     fn set_media(&mut self, media: Media) {
         match self.streams.first().and_then(Option::as_ref) {
             Some(s) => {
+                // The old source's files, if any, will never finish now.
                 if matches!(media.source, crate::audio::Source::Files { .. }) {
-                    self.files_pending += 1;
+                    self.files_pending.insert(0);
+                } else {
+                    self.files_pending.remove(&0);
                 }
                 let _ = s.commands.send(StreamCommand::SetMedia(media));
             }
@@ -414,13 +418,12 @@ impl CallDriver {
         }
     }
 
-    fn report(&mut self, _index: usize, event: StreamEvent) {
+    fn report(&mut self, index: usize, event: StreamEvent) {
         let now = now();
         match event {
             StreamEvent::Dtmf(digit) => self.core.handle_dtmf(digit),
             StreamEvent::SourceDone => {
-                self.files_pending = self.files_pending.saturating_sub(1);
-                if self.files_pending == 0 {
+                if self.files_pending.remove(&index) && self.files_pending.is_empty() {
                     self.core.handle_media_done(now);
                 }
             }
@@ -554,7 +557,7 @@ impl CallDriver {
         let (source, recorder) = split_media(media);
         let core = RtpStream::new(setup, params, source, now(), stream_task::wallclock());
         if core.has_files() {
-            self.files_pending += 1;
+            self.files_pending.insert(index);
         }
         let handle = stream_task::spawn(
             index,

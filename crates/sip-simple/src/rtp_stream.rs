@@ -371,11 +371,14 @@ impl RtpStream {
         Ok(())
     }
 
-    /// Leaves: an RTCP BYE goes to the peer. Nothing is sent afterwards.
-    pub(crate) fn close(&mut self, _now: Instant) {
+    /// Leaves: what the jitter buffer holds is played out, an RTCP BYE goes to the peer.
+    /// Nothing is sent afterwards.
+    pub(crate) fn close(&mut self, now: Instant) {
         if self.closed {
             return;
         }
+        // What arrived is played out (and recorded) before the end, gaps as losses.
+        self.tick_playout(now + self.setup.jitter_depth + PACKET_DURATION);
         self.closed = true;
         if let Some(dst) = self.rtcp_destination() {
             let bye = goodbye(self.setup.ssrc, &self.setup.cname, Some("hang up"));

@@ -310,9 +310,9 @@ impl Simple {
     pub async fn invite(&self, to: &str, options: CallOptions) -> Result<Call, CallError> {
         let call = self.call(to, options)?;
         // Dropping this future before the answer cancels the call.
-        let guard = CancelOnDrop(Some(call.clone()));
+        let mut guard = CancelOnDrop(Some(call.clone()));
         let answered = call.answered().await;
-        std::mem::forget(guard);
+        guard.0 = None;
         answered.map(|()| call)
     }
 

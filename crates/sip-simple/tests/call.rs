@@ -3,7 +3,7 @@
 
 mod util;
 
-use sip_simple::media::AudioCodec;
+use sip_simple::media::{AudioCodec, AudioFile, WavFormat, WavWriter};
 use sip_simple::{
     Answer, CallError, CallEvent, CallOptions, CallState, EndReason, ListenOptions, Media, Recorder,
 };
@@ -287,4 +287,99 @@ async fn shutdown_hangs_up_every_call() {
         alice.call(&uri("bob", &bob), CallOptions::new()),
         Err(CallError::Shutdown)
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wav_file_is_sent_in_the_negotiated_codec_and_recorded_to_wav() {
+    let dir = std::env::temp_dir().join(format!("sip-simple-wav-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (tone, recorded) = (dir.join("tone.wav"), dir.join("recorded.wav"));
+    // Half a second of a 400 Hz tone, 16-bit PCM.
+    let samples: Vec<i16> = (0..4000)
+        .map(|n| ((f64::from(n) * 400.0 * std::f64::consts::TAU / 8000.0).sin() * 8000.0) as i16)
+        .collect();
+    let mut w = WavWriter::create(&tone, WavFormat::Pcm16).unwrap();
+    w.write_samples(&samples).unwrap();
+    w.finish().unwrap();
+
+    let alice = simple("alice").await;
+    let bob = simple("bob").await;
+    let (tx, mut calls) = mpsc::unbounded_channel();
+    let out = recorded.clone();
+    bob.listen(
+        ListenOptions::new()
+            .codecs(vec![AudioCodec::Pcma])
+            .media(move |_| {
+                Media::silence().record(Recorder::wav_format(&out, WavFormat::Alaw).unwrap())
+            })
+            .on_established(move |c| {
+                let _ = tx.send(c.clone());
+            }),
+    );
+    let call = alice
+        .invite(
+            &uri("bob", &bob),
+            CallOptions::new()
+                .media(Media::send_recv(
+                    vec![AudioFile::read(&tone).unwrap()],
+                    None,
+                ))
+                .hangup_when_done(true),
+        )
+        .await
+        .unwrap();
+    let bob_call = next_call(&mut calls).await;
+    assert_eq!(call.ended().await, EndReason::LocalHangup);
+    assert_eq!(bob_call.ended().await, EndReason::RemoteHangup);
+    // The call was in A-law; the recording is complete once the call is over.
+    let sent = AudioFile::read(&tone).unwrap().frames(AudioCodec::Pcma);
+    let got = AudioFile::read(&recorded).unwrap().frames(AudioCodec::Pcma);
+    let start = got
+        .iter()
+        .position(|f| *f == sent[0])
+        .expect("first frame recorded");
+    assert_eq!(got[start..start + sent.len()], sent[..]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn domain2proxy_and_the_outgoing_proxy_route_calls() {
+    let bob = simple("bob").await;
+    let carol = simple("carol").await;
+    let (tx, mut to) = mpsc::unbounded_channel();
+    let tx2 = tx.clone();
+    bob.listen(ListenOptions::new().on_new_call(move |c| {
+        let _ = tx.send(("bob", c.request().uri().to_string()));
+        Answer::Accept
+    }));
+    carol.listen(ListenOptions::new().on_new_call(move |c| {
+        let _ = tx2.send(("carol", c.request().uri().to_string()));
+        Answer::Accept
+    }));
+    let alice = sip_simple::Simple::new(
+        config("alice")
+            .domain2proxy("example.com", bob.local_addrs()[0].to_string())
+            .outgoing_proxy(carol.local_addrs()[0].to_string()),
+    )
+    .await
+    .unwrap();
+    let call = alice
+        .invite("sip:bob@example.com", CallOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        to.recv().await,
+        Some(("bob", "sip:bob@example.com".to_owned()))
+    );
+    call.hangup().await.unwrap();
+    // Not example.com: the outgoing proxy.
+    let call = alice
+        .invite("carol@example.org", CallOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        to.recv().await,
+        Some(("carol", "sip:carol@example.org".to_owned()))
+    );
+    call.hangup().await.unwrap();
 }

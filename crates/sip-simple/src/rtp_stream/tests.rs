@@ -529,3 +529,16 @@ fn a_stream_turned_off_sends_and_takes_nothing() {
     assert!(s.poll_transmit().is_none());
     assert_eq!(s.stats().packets_received, 0);
 }
+
+#[test]
+fn close_plays_out_what_the_jitter_buffer_holds() {
+    let now = Instant::now();
+    let mut s = stream(9, B, Source::Silence, now);
+    s.set_recording(true);
+    s.handle_rtp(now, addr(B), &packet(1, 0, 0, &[1; 160]));
+    s.handle_rtp(now, addr(B), &packet(2, 160, 0, &[2; 160]));
+    // The first packet waits for the jitter depth; the call ends before.
+    s.close(now);
+    let frames: Vec<Frame> = std::iter::from_fn(|| s.poll_frame()).collect();
+    assert_eq!(frames.len(), 2);
+}
