@@ -8,8 +8,12 @@
 //!
 //! cargo-fuzz needs a nightly compiler for `-Zsanitizer`; the stable one is used with
 //! `RUSTC_BOOTSTRAP=1`, so that the project needs one toolchain only. cargo-fuzz itself is
-//! installed when missing. A crash leaves its input under `fuzz/artifacts/<target>/`, and the
-//! command fails after every target has had its turn.
+//! installed when missing (`cargo install --locked cargo-fuzz`). Every `crates/*/fuzz` takes
+//! part, found anew on each run, so a crate that adds one needs no change here.
+//!
+//! Each target's line of the report gives runs, runs per second (libFuzzer's final statistics)
+//! and crashes. A crash leaves its input under `fuzz/artifacts/<target>/`; the command fails
+//! after every target has had its turn, naming each crash input.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -36,14 +40,50 @@ struct Target {
 /// How a target's run ended.
 #[derive(Debug)]
 struct Outcome {
-    /// Whether it ran its time without a crash.
+    /// Whether it ran its time without a crash (and built).
     passed: bool,
     /// Wall-clock seconds, build included.
     seconds: u64,
-    /// Inputs run, as libFuzzer's final statistics say.
+    /// What libFuzzer said.
+    log: RunLog,
+}
+
+/// What libFuzzer's output says about one run, read line by line.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct RunLog {
+    /// Inputs run (`stat::number_of_executed_units`).
     execs: Option<u64>,
-    /// Inputs per second, as libFuzzer's final statistics say.
+    /// Inputs per second (`stat::average_exec_per_sec`).
     execs_per_sec: Option<u64>,
+    /// Inputs written for a crash, a leak, an out-of-memory or a timeout.
+    crashes: Vec<PathBuf>,
+    /// Inputs written for being slow (reported, not a failure).
+    slow: Vec<PathBuf>,
+}
+
+impl RunLog {
+    /// Takes in one line of libFuzzer's standard error.
+    fn read_line(&mut self, line: &str) {
+        if let Some(n) = stat(line, "stat::number_of_executed_units:") {
+            self.execs = Some(n);
+        }
+        if let Some(n) = stat(line, "stat::average_exec_per_sec:") {
+            self.execs_per_sec = Some(n);
+        }
+        // `artifact_prefix='fuzz/artifacts/t/'; Test unit written to fuzz/artifacts/t/crash-…`
+        if let Some((_, path)) = line.split_once("Test unit written to ") {
+            let path = PathBuf::from(path.trim());
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.starts_with("slow-unit-") {
+                self.slow.push(path);
+            } else {
+                self.crashes.push(path);
+            }
+        }
+    }
 }
 
 /// Runs every fuzz target for the seconds given in `args` (or the default).
@@ -60,22 +100,19 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         results.push((target, outcome));
     }
 
-    println!("fuzz results ({seconds} s per target):");
+    println!("fuzz results ({seconds} s per target, cargo-fuzz with RUSTC_BOOTSTRAP=1):");
     for (target, outcome) in &results {
         println!("  {}", line(target, outcome));
     }
     let failed: Vec<String> = results
         .iter()
         .filter(|(_, o)| !o.passed)
-        .map(|(t, _)| format!("{}/{}", t.krate, t.name))
+        .map(|(t, o)| failure(t, o))
         .collect();
     let passed = results.len() - failed.len();
     println!("fuzz: {passed} passed, {} failed", failed.len());
     if !failed.is_empty() {
-        bail!(
-            "fuzz targets crashed: {} (inputs under each crate's fuzz/artifacts/)",
-            failed.join(", ")
-        );
+        bail!("fuzz targets failed:\n  {}", failed.join("\n  "));
     }
     Ok(())
 }
@@ -94,16 +131,34 @@ fn parse_seconds(args: &[String]) -> Result<u64> {
 
 /// The targets of every `crates/*/fuzz`, crates in name order, targets as cargo-fuzz lists them.
 fn find_targets() -> Result<Vec<Target>> {
-    let crates = crate::root().join("crates");
-    let mut dirs: Vec<PathBuf> = fs::read_dir(&crates)
+    let dirs = fuzz_dirs(&crate::root().join("crates"))?;
+    if !dirs.is_empty() {
+        ensure_cargo_fuzz()?;
+    }
+    let mut targets = Vec::new();
+    for (krate, fuzz_dir) in dirs {
+        let crate_dir = fuzz_dir.parent().unwrap_or(&fuzz_dir).to_path_buf();
+        for name in list(&crate_dir, &fuzz_dir)? {
+            targets.push(Target {
+                krate: krate.clone(),
+                fuzz_dir: fuzz_dir.clone(),
+                name,
+            });
+        }
+    }
+    Ok(targets)
+}
+
+/// `(crate, crate/fuzz)` for every crate under `crates` whose `fuzz/` has a `Cargo.toml`, in
+/// name order. A `fuzz/` without one (being set up) is skipped with a note.
+fn fuzz_dirs(crates: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(crates)
         .with_context(|| format!("cannot list {}", crates.display()))?
         .map(|e| e.map(|e| e.path()))
         .collect::<std::io::Result<_>>()
         .with_context(|| format!("cannot list {}", crates.display()))?;
     dirs.sort();
-
-    let mut targets = Vec::new();
-    let mut have_cargo_fuzz = false;
+    let mut found = Vec::new();
     for dir in dirs {
         let fuzz_dir = dir.join("fuzz");
         if !fuzz_dir.is_dir() {
@@ -117,19 +172,9 @@ fn find_targets() -> Result<Vec<Target>> {
             eprintln!("xtask: skipping {krate}: fuzz/ has no Cargo.toml yet");
             continue;
         }
-        if !have_cargo_fuzz {
-            ensure_cargo_fuzz()?;
-            have_cargo_fuzz = true;
-        }
-        for name in list(&dir, &fuzz_dir)? {
-            targets.push(Target {
-                krate: krate.clone(),
-                fuzz_dir: fuzz_dir.clone(),
-                name,
-            });
-        }
+        found.push((krate, fuzz_dir));
     }
-    Ok(targets)
+    Ok(found)
 }
 
 /// Installs cargo-fuzz unless `cargo fuzz` already runs.
@@ -227,28 +272,27 @@ fn fuzz(target: &Target, seconds: u64) -> Result<Outcome> {
     let mut child = cmd
         .spawn()
         .with_context(|| format!("cannot start {cmd:?}"))?;
-    let mut execs = None;
-    let mut execs_per_sec = None;
+    let mut log = RunLog::default();
     if let Some(stderr) = child.stderr.take() {
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
             eprintln!("{line}");
-            if let Some(n) = stat(&line, "stat::number_of_executed_units:") {
-                execs = Some(n);
-            }
-            if let Some(n) = stat(&line, "stat::average_exec_per_sec:") {
-                execs_per_sec = Some(n);
-            }
+            log.read_line(&line);
         }
     }
     let status = child
         .wait()
         .with_context(|| format!("cannot wait for {cmd:?}"))?;
+    // libFuzzer writes artifact paths relative to where it ran: the crate's directory.
+    for path in log.crashes.iter_mut().chain(log.slow.iter_mut()) {
+        if path.is_relative() {
+            *path = crate_dir.join(&*path);
+        }
+    }
     Ok(Outcome {
-        passed: status.success(),
+        passed: status.success() && log.crashes.is_empty(),
         seconds: start.elapsed().as_secs(),
-        execs,
-        execs_per_sec,
+        log,
     })
 }
 
@@ -257,20 +301,48 @@ fn stat(line: &str, key: &str) -> Option<u64> {
     line.trim().strip_prefix(key)?.trim().parse().ok()
 }
 
-/// One line of the report: `PASS sip-packet/parse_message: 61 s, 1234567 execs, 20000/s`.
+/// One line of the report:
+/// `PASS sip-packet/parse_message: 61 s, 1234567 runs, 20000 exec/s, 0 crashes`.
 fn line(target: &Target, o: &Outcome) -> String {
     let verdict = if o.passed { "PASS" } else { "FAIL" };
     let mut s = format!(
         "{verdict} {}/{}: {} s",
         target.krate, target.name, o.seconds
     );
-    if let Some(n) = o.execs {
-        s.push_str(&format!(", {n} execs"));
+    match o.log.execs {
+        Some(n) => s.push_str(&format!(", {n} runs")),
+        None => s.push_str(", runs unknown"),
     }
-    if let Some(n) = o.execs_per_sec {
-        s.push_str(&format!(", {n}/s"));
+    if let Some(n) = o.log.execs_per_sec {
+        s.push_str(&format!(", {n} exec/s"));
+    }
+    s.push_str(&format!(", {} crashes", o.log.crashes.len()));
+    if !o.log.slow.is_empty() {
+        s.push_str(&format!(", {} slow inputs", o.log.slow.len()));
     }
     s
+}
+
+/// Why a target failed, with the input to reproduce it by.
+fn failure(target: &Target, o: &Outcome) -> String {
+    let name = format!("{}/{}", target.krate, target.name);
+    if o.log.crashes.is_empty() {
+        // No input written: the target did not build, or cargo-fuzz failed before running.
+        return format!("{name}: failed without a crash input (see its output above)");
+    }
+    let inputs: Vec<String> = o
+        .log
+        .crashes
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    format!(
+        "{name}: crash input {} (reproduce: cd crates/{} && RUSTC_BOOTSTRAP=1 cargo fuzz run {} {})",
+        inputs.join(", "),
+        target.krate,
+        target.name,
+        inputs[0]
+    )
 }
 
 #[cfg(test)]
@@ -284,6 +356,104 @@ mod tests {
         assert!(parse_seconds(&["0".into()]).is_err());
         assert!(parse_seconds(&["x".into()]).is_err());
         assert!(parse_seconds(&["1".into(), "2".into()]).is_err());
+    }
+
+    #[test]
+    fn run_log_reads_stats_crashes_and_slow_inputs() {
+        let output = [
+            "INFO: Running with entropic power schedule (0xFF, 100).",
+            "#2\tINITED cov: 10 ft: 11 corp: 1/1b exec/s: 0 rss: 30Mb",
+            "Slow unit: 11 s:",
+            "artifact_prefix='/w/crates/a/fuzz/artifacts/t/'; Test unit written to /w/crates/a/fuzz/artifacts/t/slow-unit-ab12",
+            "==42== ERROR: libFuzzer: deadly signal",
+            "artifact_prefix='/w/crates/a/fuzz/artifacts/t/'; Test unit written to /w/crates/a/fuzz/artifacts/t/crash-da39a3ee",
+            "Base64: AAE=",
+            "stat::number_of_executed_units: 1234567",
+            "stat::average_exec_per_sec:     20576",
+            "stat::new_units_added:          7",
+        ];
+        let mut log = RunLog::default();
+        for l in output {
+            log.read_line(l);
+        }
+        assert_eq!(
+            log,
+            RunLog {
+                execs: Some(1_234_567),
+                execs_per_sec: Some(20_576),
+                crashes: vec![PathBuf::from("/w/crates/a/fuzz/artifacts/t/crash-da39a3ee")],
+                slow: vec![PathBuf::from("/w/crates/a/fuzz/artifacts/t/slow-unit-ab12")],
+            }
+        );
+
+        let target = Target {
+            krate: "a".into(),
+            fuzz_dir: "/w/crates/a/fuzz".into(),
+            name: "t".into(),
+        };
+        let outcome = Outcome {
+            passed: false,
+            seconds: 3,
+            log,
+        };
+        assert_eq!(
+            line(&target, &outcome),
+            "FAIL a/t: 3 s, 1234567 runs, 20576 exec/s, 1 crashes, 1 slow inputs"
+        );
+        let why = failure(&target, &outcome);
+        assert!(
+            why.contains("crash input /w/crates/a/fuzz/artifacts/t/crash-da39a3ee"),
+            "{why}"
+        );
+        assert!(
+            why.contains("cargo fuzz run t /w/crates/a/fuzz/artifacts/t/crash-da39a3ee"),
+            "{why}"
+        );
+
+        let clean = Outcome {
+            passed: false,
+            seconds: 1,
+            log: RunLog::default(),
+        };
+        assert_eq!(
+            line(&target, &clean),
+            "FAIL a/t: 1 s, runs unknown, 0 crashes"
+        );
+        assert!(failure(&target, &clean).contains("without a crash input"));
+    }
+
+    #[test]
+    fn every_crate_with_a_fuzz_manifest_takes_part() {
+        let tmp = match tempfile::tempdir() {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        };
+        let crates = tmp.path();
+        let make = |rel: &str| {
+            let p = crates.join(rel);
+            if let Err(e) =
+                fs::create_dir_all(p.parent().unwrap_or(crates)).and_then(|()| fs::write(&p, ""))
+            {
+                panic!("{p:?}: {e}");
+            }
+        };
+        make("sip-simple/fuzz/Cargo.toml");
+        make("sip-packet/fuzz/Cargo.toml");
+        make("sip-sdp/src/lib.rs");
+        // Being set up: no manifest yet.
+        make("sip-proxy/fuzz/fuzz_targets/x.rs");
+        let found = match fuzz_dirs(crates) {
+            Ok(f) => f,
+            Err(e) => panic!("{e:#}"),
+        };
+        assert_eq!(
+            found,
+            [
+                ("sip-packet".to_owned(), crates.join("sip-packet/fuzz")),
+                ("sip-simple".to_owned(), crates.join("sip-simple/fuzz")),
+            ]
+        );
+        assert!(fuzz_dirs(&crates.join("missing")).is_err());
     }
 
     #[test]

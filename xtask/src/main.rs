@@ -6,18 +6,21 @@
 //! - `cargo xtask bench [parser]`: side-by-side benchmarks, reported under
 //!   `target/bench-report/`.
 //! - `cargo xtask fuzz [SECONDS]`: every fuzz target for the given time each.
+//! - `cargo xtask release --version X.Y.Z [--dry-run] [--skip-tests]`: bump, changelog,
+//!   `cargo publish --dry-run`, commit and tag (see `release.rs`).
 
 mod bench;
 mod fuzz;
 mod interop;
 mod peers;
+mod release;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <test | interop | bench [parser] | fuzz [SECONDS]>";
+const USAGE: &str = "usage: cargo xtask <test | interop | bench [parser] | fuzz [SECONDS] | release --version X.Y.Z [--dry-run] [--skip-tests]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
         Some("interop") => interop::run(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("release") => release::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
