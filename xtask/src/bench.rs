@@ -6,6 +6,9 @@
 //!   `ezk-sip-types` on an INVITE, a 200 OK and a REGISTER. Writes `parser.md` (a table of
 //!   median ns per message, messages per second and ratio to ours, and the machine it ran on)
 //!   and `parser.png` (bars of messages per second).
+//! - `registrar`, `proxy`: SIPp load against `netsip registrar` / `netsip proxy` and Kamailio
+//!   in the same run, CPU time per operation of each (see `bench/registrar.rs`,
+//!   `bench/proxy.rs`); `registrar.md`/`.png`, `proxy.md`/`.png`.
 //!
 //! Criterion runs with 1 s of warm-up and 3 s of measurement per benchmark, which keeps the
 //! suite to a couple of minutes; the numbers are read back from criterion's
@@ -19,8 +22,16 @@ use std::process::Command;
 use anyhow::{anyhow, bail, Context, Result};
 use plotters::prelude::*;
 
+mod cpu;
+mod kamailio;
+mod load;
+mod netsip;
+mod proxy;
+mod registrar;
+mod server_report;
+
 /// The suites `cargo xtask bench` knows, in the order it runs them.
-const SUITES: [&str; 1] = ["parser"];
+const SUITES: [&str; 3] = ["parser", "registrar", "proxy"];
 
 /// Criterion's options: short enough for a few minutes a suite, long enough for stable medians.
 const CRITERION_ARGS: [&str; 5] = ["--noplot", "--warm-up-time", "1", "--measurement-time", "3"];
@@ -58,6 +69,8 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     for suite in suites {
         match suite {
             "parser" => parser()?,
+            "registrar" => registrar::run()?,
+            "proxy" => proxy::run()?,
             _ => unreachable!("checked against SUITES above"),
         }
     }

@@ -56,6 +56,14 @@ pub(crate) const BARESIP: Peer = Peer {
     perl_module: None,
 };
 
+/// Kamailio, the SIP server the load benchmarks (`cargo xtask bench registrar|proxy`) compare
+/// ours with: its registrar and stateless forwarding, configured by `bench/kamailio/*.cfg`.
+pub(crate) const KAMAILIO: Peer = Peer {
+    program: "kamailio",
+    package: "kamailio",
+    perl_module: None,
+};
+
 /// openssl, which makes the interop suite's throwaway CA and TLS certificates.
 pub(crate) const OPENSSL: Peer = Peer {
     program: "openssl",

@@ -60,6 +60,11 @@ impl Running {
         &self.name
     }
 
+    /// Its process id (the pid of an exited child stays known, though it may be reused).
+    pub(crate) fn id(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Whether it has exited already (then `wait` returns at once).
     pub(crate) fn has_exited(&mut self) -> bool {
         match self.child.as_mut() {

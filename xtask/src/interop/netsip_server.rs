@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 /// A running `netsip` subcommand.
-pub(super) struct NetsipServer {
+pub(crate) struct NetsipServer {
     what: String,
     child: Option<Child>,
     stdout: PathBuf,
@@ -21,7 +21,7 @@ pub(super) struct NetsipServer {
 impl NetsipServer {
     /// Starts `netsip <subcommand> <args>` in `dir`, logging at `log` unless `RUST_LOG` is
     /// set; `limit` bounds both the wait for it to listen and for it to stop.
-    pub(super) fn start(
+    pub(crate) fn start(
         netsip: &Path,
         subcommand: &str,
         args: &[String],
@@ -53,18 +53,23 @@ impl NetsipServer {
         })
     }
 
+    /// Its process id, until it is stopped.
+    pub(crate) fn id(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// What it printed on stdout so far.
-    pub(super) fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         std::fs::read_to_string(&self.stdout).unwrap_or_default()
     }
 
     /// What it printed on stderr so far.
-    pub(super) fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
     /// Waits for its `listening on` lines (printed once the sockets are bound).
-    pub(super) fn wait_listening(&mut self, legs: usize) -> Result<()> {
+    pub(crate) fn wait_listening(&mut self, legs: usize) -> Result<()> {
         let deadline = Instant::now() + self.limit;
         loop {
             let n = self
@@ -88,7 +93,7 @@ impl NetsipServer {
     }
 
     /// SIGTERM, then its exit status; killed if it outlives the limit.
-    pub(super) fn stop(&mut self) -> Result<ExitStatus> {
+    pub(crate) fn stop(&mut self) -> Result<ExitStatus> {
         let Some(mut child) = self.child.take() else {
             bail!("{} is gone", self.what);
         };

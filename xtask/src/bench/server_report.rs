@@ -1,0 +1,388 @@
+//! The report of a server suite (`registrar`, `proxy`): one row per server under the same
+//! SIPp load, as a Markdown table in `target/bench-report/<suite>.md`, bars of CPU per
+//! operation in `<suite>.png`, and the table on stdout.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use plotters::prelude::*;
+
+use super::cpu::CpuTime;
+
+/// What a suite measured, and how to describe it.
+#[derive(Debug, Clone)]
+pub(crate) struct Suite {
+    /// The suite's name: the report files are `<name>.md` and `<name>.png`.
+    pub(crate) name: &'static str,
+    /// The report's title.
+    pub(crate) title: String,
+    /// What one operation is, e.g. `REGISTER` or `call`.
+    pub(crate) operation: &'static str,
+    /// Paragraphs after the machine line: the load, the configurations, the command.
+    pub(crate) notes: Vec<String>,
+}
+
+/// One server's run.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    /// Who served, e.g. `netsip 0.1.0` or `Kamailio 5.6.3`.
+    pub(crate) server: String,
+    /// Operations that completed.
+    pub(crate) operations: u64,
+    /// Operations that did not.
+    pub(crate) failed: u64,
+    /// SIPp's retransmissions during the run.
+    pub(crate) retransmissions: u64,
+    /// CPU the server (all its processes) spent during the run.
+    pub(crate) cpu: CpuTime,
+    /// The SIPp run's wall time.
+    pub(crate) wall: Duration,
+}
+
+impl Row {
+    /// µs of CPU per completed operation; `None` when none completed.
+    pub(crate) fn us_per_op(&self) -> Option<f64> {
+        (self.operations > 0).then(|| self.cpu.total().as_secs_f64() * 1e6 / self.operations as f64)
+    }
+
+    fn user_us_per_op(&self) -> Option<f64> {
+        (self.operations > 0).then(|| self.cpu.user.as_secs_f64() * 1e6 / self.operations as f64)
+    }
+}
+
+/// The goal of issue 6: netsip needs at most this fraction of Kamailio's CPU per operation.
+pub(crate) const GOAL: f64 = 0.5;
+
+/// netsip's CPU per operation over that of row `other`: `rows[0]` is netsip, `rows[1]`
+/// Kamailio as packaged (the reference of the goal), further rows other setups.
+pub(crate) fn ratio_to(rows: &[Row], other: usize) -> Option<f64> {
+    let ours = rows.first()?.us_per_op()?;
+    let theirs = rows.get(other)?.us_per_op()?;
+    (theirs > 0.0).then(|| ours / theirs)
+}
+
+/// netsip's CPU per operation over that of Kamailio as packaged.
+pub(crate) fn ratio(rows: &[Row]) -> Option<f64> {
+    ratio_to(rows, 1)
+}
+
+/// The table: a row per server, one column relative to Kamailio as packaged (`rows[1]`).
+pub(crate) fn table(suite: &Suite, rows: &[Row]) -> String {
+    let reference = rows.get(1).and_then(Row::us_per_op);
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "| server | {op}s | failed | retransmissions | CPU ms (user + system) | µs CPU per {op} | × Kamailio | wall s |",
+        op = suite.operation
+    );
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for r in rows {
+        let per_op = r
+            .us_per_op()
+            .map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1}"));
+        let relative = match (r.us_per_op(), reference) {
+            (Some(v), Some(k)) if k > 0.0 => format!("{:.2}", v / k),
+            _ => "n/a".to_owned(),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {:.0} ({:.0} + {:.0}) | {per_op} | {relative} | {:.1} |",
+            r.server,
+            r.operations,
+            r.failed,
+            r.retransmissions,
+            r.cpu.total().as_secs_f64() * 1e3,
+            r.cpu.user.as_secs_f64() * 1e3,
+            r.cpu.system.as_secs_f64() * 1e3,
+            r.wall.as_secs_f64()
+        );
+    }
+    md
+}
+
+/// The verdict on the goal, and how netsip compares with the other rows.
+pub(crate) fn verdict(rows: &[Row]) -> String {
+    let mut v = match ratio(rows) {
+        Some(x) if x <= GOAL => format!(
+            "netsip needs {x:.2} × the CPU per operation of Kamailio as packaged: the goal \
+             (≤ {GOAL:.2}) is met."
+        ),
+        Some(x) => format!(
+            "netsip needs {x:.2} × the CPU per operation of Kamailio as packaged: the goal \
+             (≤ {GOAL:.2}) is not met."
+        ),
+        None => "No ratio: a server completed no operation.".to_owned(),
+    };
+    for (i, r) in rows.iter().enumerate().skip(2) {
+        if let Some(x) = ratio_to(rows, i) {
+            let _ = write!(v, " Against {}: {x:.2} ×.", r.server);
+        }
+    }
+    v
+}
+
+/// The whole Markdown report.
+pub(crate) fn markdown(suite: &Suite, rows: &[Row], machine: &str) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# {}\n", suite.title);
+    let _ = writeln!(md, "Machine: {machine}.\n");
+    for n in &suite.notes {
+        let _ = writeln!(md, "{n}\n");
+    }
+    md.push_str(&table(suite, rows));
+    let _ = writeln!(md, "\n{}", verdict(rows));
+    md
+}
+
+/// Writes `<suite>.md` and `<suite>.png` under `out` and prints the table.
+pub(crate) fn write(out: &Path, suite: &Suite, rows: &[Row], machine: &str) -> Result<()> {
+    fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let md_path = out.join(format!("{}.md", suite.name));
+    fs::write(&md_path, markdown(suite, rows, machine))
+        .with_context(|| format!("cannot write {}", md_path.display()))?;
+    let png = out.join(format!("{}.png", suite.name));
+    chart(&png, suite, rows)?;
+    println!("\n{}", table(suite, rows));
+    println!("{}\n", verdict(rows));
+    eprintln!(
+        "xtask: bench: wrote {} and {}",
+        md_path.display(),
+        png.display()
+    );
+    Ok(())
+}
+
+/// Bar colours: user time, system time.
+const USER: RGBColor = RGBColor(31, 119, 180);
+const SYSTEM: RGBColor = RGBColor(174, 199, 232);
+
+/// Bars of µs CPU per operation, user time below system time, with the goal as a dashed line.
+fn chart(path: &Path, suite: &Suite, rows: &[Row]) -> Result<()> {
+    let text = super::load_font();
+    let root = BitMapBackend::new(path, (800, 500)).into_drawing_area();
+    root.fill(&WHITE)
+        .map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
+    bars(&root, suite, rows, text).map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
+    root.present()
+        .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
+    Ok(())
+}
+
+fn bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    suite: &Suite,
+    rows: &[Row],
+    text: bool,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    let (left, right, top, bottom) = (90, 30, 60, 80);
+    let (plot_w, plot_h) = (w - left - right, h - top - bottom);
+    let max = rows.iter().filter_map(Row::us_per_op).fold(0.0, f64::max);
+    if max <= 0.0 || rows.is_empty() {
+        return Ok(());
+    }
+    let step = super::grid_step(max * 1.15);
+    let top_value = (max * 1.15 / step).ceil() * step;
+    let y = |v: f64| top + plot_h - (v / top_value * f64::from(plot_h)).round() as i32;
+    let font = |size: u32| ("sans-serif", size).into_font();
+    let grey = RGBColor(200, 200, 200);
+
+    let mut v = 0.0;
+    while v <= top_value + step / 2.0 {
+        area.draw(&PathElement::new(
+            vec![(left, y(v)), (left + plot_w, y(v))],
+            grey,
+        ))?;
+        if text {
+            area.draw(&Text::new(format!("{v:.0} µs"), (8, y(v) - 8), font(15)))?;
+        }
+        v += step;
+    }
+    if text {
+        area.draw(&Text::new(
+            format!(
+                "CPU per {} (user + system), lower is better",
+                suite.operation
+            ),
+            (left, 16),
+            font(20),
+        ))?;
+    }
+
+    let slot = plot_w / rows.len() as i32;
+    let bar_w = (slot / 2).min(160);
+    for (i, r) in rows.iter().enumerate() {
+        let (Some(total), Some(user)) = (r.us_per_op(), r.user_us_per_op()) else {
+            continue;
+        };
+        let x = left + i as i32 * slot + (slot - bar_w) / 2;
+        area.draw(&Rectangle::new(
+            [(x, y(user)), (x + bar_w, y(0.0))],
+            USER.filled(),
+        ))?;
+        area.draw(&Rectangle::new(
+            [(x, y(total)), (x + bar_w, y(user))],
+            SYSTEM.filled(),
+        ))?;
+        if text {
+            area.draw(&Text::new(
+                format!("{total:.1} µs"),
+                (x + 4, y(total) - 20),
+                font(16),
+            ))?;
+            area.draw(&Text::new(
+                r.server.clone(),
+                (x, top + plot_h + 10),
+                font(16),
+            ))?;
+        }
+    }
+
+    // The goal: half of Kamailio's as packaged (the second row).
+    if let Some(k) = rows.get(1).and_then(Row::us_per_op) {
+        let gy = y(k * GOAL);
+        let mut x = left;
+        while x < left + plot_w {
+            area.draw(&PathElement::new(
+                vec![(x, gy), ((x + 10).min(left + plot_w), gy)],
+                RED.stroke_width(2),
+            ))?;
+            x += 18;
+        }
+        if text {
+            area.draw(&Text::new(
+                format!("goal: {GOAL:.1} × {}", rows[1].server),
+                (left + plot_w - 330, gy - 20),
+                font(14),
+            ))?;
+        }
+    }
+
+    // Legend.
+    let ly = h - 30;
+    for (i, (colour, name)) in [(USER, "user"), (SYSTEM, "system")].iter().enumerate() {
+        let lx = left + i as i32 * 140;
+        area.draw(&Rectangle::new(
+            [(lx, ly), (lx + 16, ly + 16)],
+            colour.filled(),
+        ))?;
+        if text {
+            area.draw(&Text::new(name.to_string(), (lx + 22, ly), font(16)))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(server: &str, operations: u64, user_ms: u64, system_ms: u64) -> Row {
+        Row {
+            server: server.to_owned(),
+            operations,
+            failed: 0,
+            retransmissions: 0,
+            cpu: CpuTime {
+                user: Duration::from_millis(user_ms),
+                system: Duration::from_millis(system_ms),
+            },
+            wall: Duration::from_millis(10_050),
+        }
+    }
+
+    fn suite() -> Suite {
+        Suite {
+            name: "registrar",
+            title: "Registrar".to_owned(),
+            operation: "REGISTER",
+            notes: vec!["30000 distinct users.".to_owned()],
+        }
+    }
+
+    #[test]
+    fn cpu_per_operation_and_ratio() {
+        let rows = [
+            row("netsip", 30000, 300, 150),
+            row("Kamailio", 30000, 600, 600),
+        ];
+        assert_eq!(rows[0].us_per_op(), Some(15.0));
+        assert_eq!(rows[1].us_per_op(), Some(40.0));
+        assert_eq!(ratio(&rows), Some(0.375));
+        assert!(verdict(&rows).contains("is met"), "{}", verdict(&rows));
+        let slow = [
+            row("netsip", 30000, 900, 300),
+            row("Kamailio", 30000, 600, 600),
+        ];
+        assert!(verdict(&slow).contains("is not met"));
+    }
+
+    #[test]
+    fn no_operation_means_no_ratio() {
+        let rows = [row("netsip", 0, 300, 150), row("Kamailio", 30000, 600, 600)];
+        assert_eq!(rows[0].us_per_op(), None);
+        assert_eq!(ratio(&rows), None);
+        assert!(verdict(&rows).starts_with("No ratio"));
+        assert_eq!(ratio(&rows[1..]), None);
+        assert!(
+            table(&suite(), &rows).contains("| netsip | 0 | 0 | 0 | 450 (300 + 150) | n/a | n/a |")
+        );
+    }
+
+    #[test]
+    fn table_rows_are_relative_to_kamailio() {
+        let rows = [
+            row("netsip", 30000, 300, 150),
+            row("Kamailio", 30000, 600, 600),
+        ];
+        let t = table(&suite(), &rows);
+        assert!(t.starts_with("| server | REGISTERs | failed |"), "{t}");
+        assert!(
+            t.contains("| netsip | 30000 | 0 | 0 | 450 (300 + 150) | 15.0 | 0.38 | 10.1 |"),
+            "{t}"
+        );
+        assert!(t.contains("| Kamailio | 30000 | 0 | 0 | 1200 (600 + 600) | 40.0 | 1.00 | 10.1 |"));
+        let md = markdown(&suite(), &rows, "a test CPU, 2 cores");
+        assert!(md.starts_with(
+            "# Registrar\n\nMachine: a test CPU, 2 cores.\n\n30000 distinct users.\n"
+        ));
+        assert!(md.ends_with("is met.\n"), "{md}");
+    }
+
+    #[test]
+    fn further_rows_are_compared_but_the_goal_is_against_the_second() {
+        let rows = [
+            row("netsip", 30000, 300, 150),
+            row("Kamailio", 30000, 600, 600),
+            row("Kamailio tuned", 30000, 200, 100),
+        ];
+        let v = verdict(&rows);
+        assert!(v.contains("0.38 ×") && v.contains("is met."), "{v}");
+        assert!(v.ends_with("Against Kamailio tuned: 1.50 ×."), "{v}");
+        let t = table(&suite(), &rows);
+        assert!(
+            t.contains("| Kamailio tuned | 30000 | 0 | 0 | 300 (200 + 100) | 10.0 | 0.25 |"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn report_files_are_written() {
+        let out = std::env::temp_dir().join(format!("xtask-report-{}", std::process::id()));
+        let rows = [
+            row("netsip", 30000, 300, 150),
+            row("Kamailio", 30000, 600, 600),
+        ];
+        write(&out, &suite(), &rows, "m").unwrap();
+        assert!(fs::read_to_string(out.join("registrar.md"))
+            .unwrap()
+            .contains("| Kamailio |"));
+        let png = fs::read(out.join("registrar.png")).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        fs::remove_dir_all(&out).unwrap();
+    }
+}
