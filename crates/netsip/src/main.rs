@@ -2,6 +2,9 @@
 //!
 //! Subcommands arrive with the layers they need; today: `parse`, `registrar`, `proxy`.
 
+mod answer_cmd;
+mod bench_cmd;
+mod call_cmd;
 mod daemon;
 mod parse_cmd;
 mod proxy_cmd;
@@ -32,6 +35,16 @@ enum Command {
     /// digest authentication, blocked methods and dropped scanners, until SIGINT or
     /// SIGTERM; prints where it listens, logs with RUST_LOG.
     Proxy(proxy_cmd::ProxyArgs),
+    /// Call TO, send audio files, record what comes back, send DTMF (invite_and_send.pl,
+    /// invite_and_recv.pl, dtmf.pl); exits 0 on a completed call, else with the status
+    /// class of the refusal (4 for 486) or 7 (no answer), 8 (no response), 9 (dropped).
+    Call(call_cmd::CallArgs),
+    /// Answer calls, many at once: greeting and a recording per call (answer_machine.pl)
+    /// or RTP echo (bench/listen.pl, --echo); prints a line per call event.
+    Answer(answer_cmd::AnswerArgs),
+    /// N parallel calls to an RTP echo (bench/call.pl): packets sent and lost, round-trip
+    /// delay; progress on stderr once a second, the totals on stdout.
+    Bench(bench_cmd::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +53,9 @@ fn main() -> ExitCode {
         Command::Parse(args) => parse_cmd::run(&args),
         Command::Registrar(args) => registrar_cmd::run(&args),
         Command::Proxy(args) => proxy_cmd::run(&args),
+        Command::Call(args) => return call_cmd::main(&args),
+        Command::Answer(args) => answer_cmd::run(&args),
+        Command::Bench(args) => bench_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
