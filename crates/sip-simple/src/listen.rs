@@ -200,10 +200,12 @@ impl ListenOptions {
         self
     }
 
-    /// Whether tones in the received audio are reported as DTMF (default yes).
+    /// Whether tones in the received audio are reported as DTMF. By default they are when
+    /// the caller did not negotiate telephone-events (it then has no other way to send
+    /// digits); the detector costs CPU on every received packet.
     #[must_use]
     pub fn detect_inband_dtmf(mut self, on: bool) -> Self {
-        self.audio.detect_inband_dtmf = on;
+        self.audio.detect_inband_dtmf = Some(on);
         self
     }
 

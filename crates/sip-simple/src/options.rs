@@ -25,7 +25,8 @@ pub enum DtmfMode {
 pub(crate) struct AudioSettings {
     pub(crate) codecs: Vec<AudioCodec>,
     pub(crate) dtmf_payload_type: Option<u8>,
-    pub(crate) detect_inband_dtmf: bool,
+    /// `None`: only when the peer has no telephone-events.
+    pub(crate) detect_inband_dtmf: Option<bool>,
     pub(crate) hangup_when_done: bool,
 }
 
@@ -34,7 +35,7 @@ impl Default for AudioSettings {
         Self {
             codecs: vec![AudioCodec::Pcmu, AudioCodec::Pcma],
             dtmf_payload_type: Some(101),
-            detect_inband_dtmf: true,
+            detect_inband_dtmf: None,
             hangup_when_done: false,
         }
     }
@@ -148,10 +149,12 @@ impl CallOptions {
         self
     }
 
-    /// Whether tones in the received audio are reported as DTMF (default yes).
+    /// Whether tones in the received audio are reported as DTMF. By default they are when
+    /// the peer did not negotiate telephone-events (it then has no other way to send
+    /// digits); the detector costs CPU on every received packet.
     #[must_use]
     pub fn detect_inband_dtmf(mut self, on: bool) -> Self {
-        self.audio.detect_inband_dtmf = on;
+        self.audio.detect_inband_dtmf = Some(on);
         self
     }
 

@@ -53,8 +53,9 @@ pub(crate) struct StreamSetup {
     pub(crate) jitter_depth: Duration,
     /// Silence from the peer this long on a two-way stream is reported.
     pub(crate) rtp_timeout: Option<Duration>,
-    /// Whether received audio is searched for DTMF tones.
-    pub(crate) detect_inband_dtmf: bool,
+    /// Whether received audio is searched for DTMF tones; `None`: when the peer has no
+    /// telephone-events.
+    pub(crate) detect_inband_dtmf: Option<bool>,
     /// Seeds the RTCP interval randomization.
     pub(crate) seed: u64,
 }
@@ -195,7 +196,6 @@ impl RtpStream {
             setup.first_timestamp,
         );
         let jitter = JitterBuffer::new(setup.jitter_depth, 8000);
-        let detector = setup.detect_inband_dtmf.then(ToneDetector::new);
         let mut stream = Self {
             reception: ReceptionStats::new(0),
             rtp,
@@ -215,7 +215,7 @@ impl RtpStream {
             dtmf_jobs: VecDeque::new(),
             dtmf_ticks: VecDeque::new(),
             dtmf_receivers: Vec::new(),
-            detector,
+            detector: None,
             recording: false,
             malformed: 0,
             transmits: VecDeque::new(),
@@ -317,6 +317,17 @@ impl RtpStream {
                 .iter()
                 .map(|&pt| DtmfReceiver::new(pt))
                 .collect();
+            // A peer with telephone-events sends digits that way: tone detection, which costs
+            // a Goertzel bank per packet, is for peers without.
+            let detect = self
+                .setup
+                .detect_inband_dtmf
+                .unwrap_or(p.dtmf_send.is_none());
+            match (detect, self.detector.is_some()) {
+                (true, false) => self.detector = Some(ToneDetector::new()),
+                (false, true) => self.detector = None,
+                _ => {}
+            }
             if !p.send {
                 self.marker_next = true;
                 self.last_tick = None;

@@ -219,7 +219,7 @@ impl Running {
         match command {
             StreamCommand::Update(params) => {
                 self.core.update(now(), params);
-                self.publish();
+                lock(&self.snapshot).params = self.core.params().cloned();
             }
             StreamCommand::SetMedia(media) => {
                 let (source, recorder) = crate::rtp_stream::split_media(media);
@@ -273,10 +273,10 @@ impl Running {
         }
     }
 
+    /// The counters for the call's readers (the parameters are published when they change).
     fn publish(&self) {
         let mut snap = lock(&self.snapshot);
         snap.stats = self.core.stats();
         snap.probe = self.core.probe_stats();
-        snap.params = self.core.params().cloned();
     }
 }

@@ -89,9 +89,13 @@ async fn rfc4733_digits_both_ways() {
 async fn in_band_tones_both_ways() {
     let alice = simple("alice").await;
     let bob = simple("bob").await;
-    let (mut calls, mut heard) = listen(&bob, ListenOptions::new());
+    // Telephone-events are negotiated, so tones are looked for only when asked to.
+    let (mut calls, mut heard) = listen(&bob, ListenOptions::new().detect_inband_dtmf(true));
     let call = alice
-        .invite(&uri("bob", &bob), CallOptions::new())
+        .invite(
+            &uri("bob", &bob),
+            CallOptions::new().detect_inband_dtmf(true),
+        )
         .await
         .unwrap();
     let bob_call = next_call(&mut calls).await;

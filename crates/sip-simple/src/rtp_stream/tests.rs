@@ -24,7 +24,7 @@ fn setup(ssrc: u32) -> StreamSetup {
         cname: format!("test{ssrc}@127.0.0.1"),
         jitter_depth: Duration::from_millis(60),
         rtp_timeout: Some(Duration::from_secs(10)),
-        detect_inband_dtmf: true,
+        detect_inband_dtmf: Some(true),
         seed: u64::from(ssrc),
     }
 }
@@ -541,4 +541,25 @@ fn close_plays_out_what_the_jitter_buffer_holds() {
     s.close(now);
     let frames: Vec<Frame> = std::iter::from_fn(|| s.poll_frame()).collect();
     assert_eq!(frames.len(), 2);
+}
+
+#[test]
+fn tones_are_looked_for_by_default_only_when_the_peer_has_no_telephone_events() {
+    let mut pair = Pair::new(Source::Silence, Source::Silence);
+    let mut auto = setup(2);
+    auto.detect_inband_dtmf = None;
+    pair.b = RtpStream::new(auto, Some(params(A)), Source::Silence, pair.now, UNIX_EPOCH);
+    pair.a.send_dtmf(1, "4", DtmfMode::InBand).unwrap();
+    pair.run(30);
+    assert!(!pair
+        .b_events
+        .iter()
+        .any(|e| matches!(e, StreamEvent::Dtmf(_))));
+    // The peer without telephone-events (after a re-INVITE, say): its tones count.
+    let mut no_events = params(A);
+    no_events.dtmf_send = None;
+    pair.b.update(pair.now, Some(no_events));
+    pair.a.send_dtmf(2, "4", DtmfMode::InBand).unwrap();
+    pair.run(30);
+    assert!(pair.b_events.contains(&StreamEvent::Dtmf('4')));
 }
