@@ -456,6 +456,7 @@ impl CallDriver {
                 Action::StopMedia => self.stop_media().await,
                 Action::Event(e) => self.event(e),
                 Action::State(s) => {
+                    tracing::info!(call_id = self.call.call_id(), state = %s, "call");
                     self.publish();
                     if s.is_ended() {
                         // Gone from the user agent and the endpoint before anyone hears it is

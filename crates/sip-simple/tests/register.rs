@@ -136,3 +136,26 @@ async fn wrong_credentials_refusal_and_no_registrar_are_errors() {
     nowhere.shutdown().await;
     assert_eq!(nowhere.register().await, Err(RegisterError::Shutdown));
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_registration_is_refreshed_before_it_runs_out() {
+    let (reg, seen) = registrar("alice", "secret", None).await;
+    let alice = Simple::new(
+        config("alice")
+            .registrar(registrar_addr(&reg))
+            .credentials("alice", "secret")
+            .register_expires(60),
+    )
+    .await
+    .unwrap();
+    let start = tokio::time::Instant::now();
+    alice.register().await.unwrap();
+    // Granted 60 s: refreshed after 85 % of it, challenge answered again.
+    eventually("the refresh", || seen.lock().unwrap().len() == 2).await;
+    let after = start.elapsed();
+    assert!(
+        after >= std::time::Duration::from_secs(51) && after < std::time::Duration::from_secs(52),
+        "{after:?}"
+    );
+    assert_eq!(seen.lock().unwrap()[1].0, Some(60));
+}

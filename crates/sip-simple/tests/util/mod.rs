@@ -72,9 +72,9 @@ pub async fn event(
     }
 }
 
-/// Waits (up to 10 s) until `cond` holds, checking every 10 ms.
+/// Waits (up to 100 s) until `cond` holds, checking every 10 ms.
 pub async fn eventually(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..1000 {
+    for _ in 0..10_000 {
         if cond() {
             return;
         }
