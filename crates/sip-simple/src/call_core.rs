@@ -158,7 +158,8 @@ impl CallCore {
     pub(crate) fn outgoing(config: CoreConfig, ports: Vec<u16>, now: Instant) -> Self {
         let mut core = Self::new(Role::Outgoing, config);
         core.ports = ports;
-        core.ring_deadline = core.config.ring_timeout.map(|t| now + t);
+        // A timeout too far out to be an Instant is no timeout.
+        core.ring_deadline = core.config.ring_timeout.and_then(|t| now.checked_add(t));
         let offer = core.offer(Direction::SendRecv);
         core.last_sent = Some(offer.clone());
         core.offer_out = Some(OfferOut::InInvite);
@@ -350,7 +351,7 @@ impl CallCore {
             AnswerMode::Now => self.send_200(body),
             AnswerMode::Ring(after) => {
                 self.pending_answer = Some(body);
-                self.answer_at = Some(now + after);
+                self.answer_at = now.checked_add(after);
                 self.actions.push_back(Action::Respond {
                     status: 180,
                     sdp: None,
@@ -361,7 +362,7 @@ impl CallCore {
             AnswerMode::Early(after) => {
                 let early = self.offer_out.is_none().then(|| body.clone());
                 self.pending_answer = Some(body);
-                self.answer_at = Some(now + after);
+                self.answer_at = now.checked_add(after);
                 self.actions.push_back(Action::Respond {
                     status: 183,
                     sdp: early,

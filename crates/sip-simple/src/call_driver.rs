@@ -550,7 +550,8 @@ impl CallDriver {
                 simple.from.uri().user().unwrap_or("sip-simple"),
                 simple.pool.ip()
             ),
-            jitter_depth: crate::media::PACKET_DURATION * simple.config.jitter_depth as u32,
+            jitter_depth: crate::media::PACKET_DURATION
+                * u32::try_from(simple.config.jitter_depth).unwrap_or(3),
             rtp_timeout: simple.config.rtp_timeout,
             detect_inband_dtmf: self.audio.detect_inband_dtmf,
             seed: simple.random(),

@@ -473,9 +473,11 @@ impl RtpStream {
         // the peer's jitter buffer could not take. What was to be sent is sent now.
         if let Some(last) = self.last_tick {
             let elapsed = now.saturating_duration_since(last);
-            let periods = (elapsed.as_micros() / PACKET_DURATION.as_micros()) as u32;
+            let periods = elapsed.as_micros() / PACKET_DURATION.as_micros();
             if periods >= 2 {
-                self.rtp.skip(TICK_SAMPLES * (periods - 1));
+                // Timestamps wrap (RFC 3550 §5.1): so may the skip of a very long stall.
+                let missed = u32::try_from(periods - 1).unwrap_or(u32::MAX);
+                self.rtp.skip(TICK_SAMPLES.wrapping_mul(missed));
                 self.marker_next = true;
             }
         }

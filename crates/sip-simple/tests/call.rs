@@ -383,3 +383,37 @@ async fn domain2proxy_and_the_outgoing_proxy_route_calls() {
     );
     call.hangup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_over_ipv6() {
+    let v6 = |user: &str| {
+        sip_simple::SimpleConfig::new(format!("sip:{user}@[::1]"))
+            .listen("udp:[::1]:0".parse().unwrap())
+            .resolver(std::sync::Arc::new(
+                sip_dispatch::resolve::StaticResolver::new(),
+            ))
+    };
+    let alice = sip_simple::Simple::new(v6("alice")).await.unwrap();
+    let bob = sip_simple::Simple::new(v6("bob")).await.unwrap();
+    bob.listen(ListenOptions::new().media(|_| Media::echo()));
+    let (rec, recording) = Recorder::memory();
+    let call = alice
+        .invite(
+            &format!("sip:bob@{}", bob.local_addrs()[0]),
+            CallOptions::new().media(Media::send_recv(vec![numbered_audio(5)], Some(rec))),
+        )
+        .await
+        .unwrap();
+    assert!(call
+        .peer_sdp()
+        .unwrap()
+        .to_string()
+        .contains("c=IN IP6 ::1"));
+    assert!(call.media_addrs()[0].is_ipv6());
+    let frames = numbered_frames(5);
+    eventually("the echo over IPv6", || {
+        recording.frames().contains(&frames[4])
+    })
+    .await;
+    call.hangup().await.unwrap();
+}

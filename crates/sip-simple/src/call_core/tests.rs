@@ -531,3 +531,16 @@ fn info_dtmf_bodies() {
     assert_eq!(info_dtmf(b"Duration=160\r\n"), None);
     assert_eq!(info_dtmf(&[0xff, 0xfe]), None);
 }
+
+#[test]
+fn timeouts_too_long_for_the_clock_are_no_timeouts() {
+    let now = Instant::now();
+    let mut cfg = config();
+    cfg.ring_timeout = Some(Duration::MAX);
+    let core = CallCore::outgoing(cfg, vec![30000], now);
+    assert_eq!(core.poll_timeout(), None);
+    let mut core = CallCore::incoming(config(), Some(peer()));
+    core.accept(now, vec![30000], AnswerMode::Ring(Duration::MAX));
+    assert_eq!(kinds(&drain(&mut core))[0], "respond 180");
+    assert_eq!(core.poll_timeout(), None);
+}

@@ -563,3 +563,15 @@ fn tones_are_looked_for_by_default_only_when_the_peer_has_no_telephone_events() 
     pair.run(30);
     assert!(pair.b_events.contains(&StreamEvent::Dtmf('4')));
 }
+
+#[test]
+fn a_stall_of_days_skips_without_overflow() {
+    let now = Instant::now();
+    let mut s = stream(9, B, Source::Silence, now);
+    s.handle_tick(now + TICK);
+    s.handle_tick(now + Duration::from_secs(10 * 24 * 3600));
+    let sent = rtp_out(&mut s);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].1.sequence, sent[0].1.sequence.wrapping_add(1));
+    assert!(sent[1].1.marker);
+}
