@@ -121,7 +121,7 @@ impl Media {
     }
 
     /// Sends numbered, time-stamped payloads (as Net::SIP's bench does) to a peer that echoes
-    /// them: [`MediaStats`](crate::MediaStats) then tells how many came back, how many were
+    /// them: [`CallStats`](crate::CallStats) then tells how many came back, how many were
     /// lost and the round-trip delay.
     pub fn probe() -> Self {
         Self {
