@@ -46,9 +46,10 @@
 //! - [`Call`] (`call`), its task (`call_driver`) and its rules without IO (`call_core`);
 //!   [`CallState`], [`CallEvent`], [`EndReason`] (`call_state`).
 //! - [`Media`] (`audio`), [`Recorder`], [`Recording`] (`recorder`): what a stream does.
-//! - One audio stream: its rules without IO (`rtp_stream`), its task and sockets
-//!   (`stream_task`), its ports (`ports`), SDP offer/answer (`negotiation`), probes
-//!   ([`ProbeStats`], `probe`), [`CallStats`] (`stats`).
+//! - One audio stream: its rules without IO (`rtp_stream`, with what it sends in
+//!   `rtp_source` and its DTMF in `dtmf_playout`), its task and sockets (`stream_task`), its
+//!   ports (`ports`), SDP offer/answer (`negotiation`), probes ([`ProbeStats`], `probe`),
+//!   [`CallStats`] (`stats`).
 //! - [`media`]: RTP, RTCP, G.711, audio files, jitter buffer, DTMF, without IO.
 //! - Errors: [`SimpleError`], [`RegisterError`], [`CallError`], [`PortError`].
 
@@ -60,6 +61,7 @@ mod call_core;
 mod call_driver;
 mod call_state;
 mod config;
+mod dtmf_playout;
 mod error;
 mod listen;
 pub mod media;
@@ -68,6 +70,7 @@ mod options;
 mod ports;
 mod probe;
 mod recorder;
+mod rtp_source;
 mod rtp_stream;
 mod simple;
 mod stats;

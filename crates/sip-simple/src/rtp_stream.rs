@@ -13,29 +13,22 @@ use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::audio::{Media, PacketCallback, Source};
+use crate::audio::{Media, Source};
+use crate::dtmf_playout::{DtmfPlayout, DtmfTick};
 use crate::error::CallError;
 use crate::media::{
-    goodbye, receiver_report, rtcp_interval, sender_report, AudioCodec, DtmfReceiver, DtmfSender,
-    JitterBuffer, MediaStats, Playout, ReceptionStats, RtcpPacket, RtpPacket, RtpSender,
-    SenderInfo, ToneDetector, ToneGenerator, PACKET_DURATION, SAMPLES_PER_PACKET,
+    goodbye, receiver_report, rtcp_interval, sender_report, AudioCodec, DtmfReceiver, JitterBuffer,
+    MediaStats, Playout, ReceptionStats, RtcpPacket, RtpPacket, RtpSender, SenderInfo,
+    ToneDetector, PACKET_DURATION, SAMPLES_PER_PACKET,
 };
 use crate::negotiation::StreamParams;
 use crate::options::DtmfMode;
-use crate::probe::{ProbeStats, Prober};
+use crate::probe::ProbeStats;
 use crate::recorder::Frame;
+use crate::rtp_source::{ClockOutput, StreamSource};
 
 /// Samples per packet as the RTP timestamp counts them.
 const TICK_SAMPLES: u32 = SAMPLES_PER_PACKET as u32;
-/// How long each DTMF digit lasts (Net::SIP's default).
-const DIGIT_DURATION: Duration = Duration::from_millis(100);
-/// Silent packets after each digit: 60 ms, so that repeated digits stay apart for any
-/// receiver (in-band detectors need a gap, RFC 4733 receivers a new timestamp).
-const DIGIT_GAP_TICKS: usize = 3;
-/// Silent packets a `-` in a DTMF string stands for: 100 ms.
-const PAUSE_TICKS: usize = 5;
-/// The longest DTMF string accepted at once: bounds the memory a caller can make us hold.
-const MAX_DTMF_DIGITS: usize = 256;
 /// Outgoing items queued at most: a burst of received packets to echo cannot make the
 /// queue grow without bound if the driver is slow to send.
 const MAX_TRANSMITS: usize = 256;
@@ -82,69 +75,11 @@ pub(crate) enum StreamEvent {
     DtmfSent(u64),
 }
 
-/// What a DTMF tick sends.
-#[derive(Debug, Clone)]
-enum DtmfTick {
-    /// A telephone-event packet, numbered already.
-    Event(RtpPacket),
-    /// An audio payload (a tone, or silence between digits).
-    Audio(Bytes),
-}
-
-/// A DTMF string being sent.
-#[derive(Debug)]
-struct DtmfJob {
-    id: u64,
-    digits: VecDeque<char>,
-    /// `Some(pt)`: RFC 4733 events under pt; `None`: in-band tones.
-    event_pt: Option<u8>,
-}
-
-/// What we send, with its position.
-enum SourceState {
-    Files {
-        files: Vec<crate::media::AudioFile>,
-        /// The files as payloads of `codec`.
-        frames: Vec<Bytes>,
-        codec: Option<AudioCodec>,
-        position: usize,
-        plays_left: Option<u32>,
-        done: bool,
-    },
-    Silence,
-    Echo,
-    Callback(PacketCallback),
-    Probe(Prober),
-}
-
-impl SourceState {
-    fn new(source: Source) -> Self {
-        match source {
-            Source::Files { files, plays } => Self::Files {
-                files,
-                frames: Vec::new(),
-                codec: None,
-                position: 0,
-                plays_left: plays,
-                done: false,
-            },
-            Source::Silence => Self::Silence,
-            Source::Echo => Self::Echo,
-            Source::Callback(cb) => Self::Callback(cb),
-            Source::Probe => Self::Probe(Prober::default()),
-        }
-    }
-
-    fn has_files(&self) -> bool {
-        matches!(self, Self::Files { .. })
-    }
-}
-
 /// One audio stream's RTP and RTCP logic.
 pub(crate) struct RtpStream {
     setup: StreamSetup,
     params: Option<StreamParams>,
-    source: SourceState,
+    source: StreamSource,
     rtp: RtpSender,
     jitter: JitterBuffer,
     reception: ReceptionStats,
@@ -165,8 +100,7 @@ pub(crate) struct RtpStream {
     rtcp_at: Instant,
     sent_since_report: bool,
     rng: StdRng,
-    dtmf_jobs: VecDeque<DtmfJob>,
-    dtmf_ticks: VecDeque<DtmfTick>,
+    dtmf: DtmfPlayout,
     dtmf_receivers: Vec<DtmfReceiver>,
     detector: Option<ToneDetector>,
     recording: bool,
@@ -212,8 +146,7 @@ impl RtpStream {
             rtcp_at: now,
             sent_since_report: false,
             rng,
-            dtmf_jobs: VecDeque::new(),
-            dtmf_ticks: VecDeque::new(),
+            dtmf: DtmfPlayout::default(),
             dtmf_receivers: Vec::new(),
             detector: None,
             recording: false,
@@ -222,7 +155,7 @@ impl RtpStream {
             events: VecDeque::new(),
             frames: VecDeque::new(),
             closed: false,
-            source: SourceState::new(source),
+            source: StreamSource::new(source),
             params: None,
             setup,
         };
@@ -243,10 +176,7 @@ impl RtpStream {
 
     /// What the probes showed (nothing unless the source is [`Media::probe`]).
     pub(crate) fn probe_stats(&self) -> ProbeStats {
-        match &self.source {
-            SourceState::Probe(p) => p.stats(),
-            _ => ProbeStats::default(),
-        }
+        self.source.probe_stats()
     }
 
     /// The negotiated parameters.
@@ -338,7 +268,7 @@ impl RtpStream {
 
     /// Does `media`'s source from now on (the recorder is the driver's business).
     pub(crate) fn set_source(&mut self, source: Source) {
-        self.source = SourceState::new(source);
+        self.source = StreamSource::new(source);
         self.marker_next = true;
     }
 
@@ -356,30 +286,12 @@ impl RtpStream {
                 state: "not sending media".to_owned(),
             });
         };
-        if let Some(bad) = digits
-            .chars()
-            .find(|&c| c != '-' && crate::media::digit_to_event(c).is_none())
-        {
-            return Err(CallError::BadDtmfDigit(bad));
-        }
-        let queued: usize = self.dtmf_jobs.iter().map(|j| j.digits.len()).sum();
-        if queued + digits.chars().count() > MAX_DTMF_DIGITS {
-            return Err(CallError::WrongState {
-                operation: "sending more DTMF",
-                state: format!("{queued} digits still queued"),
-            });
-        }
         let event_pt = match mode {
             DtmfMode::Rfc4733 => Some(params.dtmf_send.ok_or(CallError::DtmfNotNegotiated)?),
             DtmfMode::InBand => None,
             DtmfMode::Auto => params.dtmf_send,
         };
-        self.dtmf_jobs.push_back(DtmfJob {
-            id,
-            digits: digits.chars().collect(),
-            event_pt,
-        });
-        Ok(())
+        self.dtmf.queue(id, digits, event_pt)
     }
 
     /// Leaves: what the jitter buffer holds is played out, an RTCP BYE goes to the peer.
@@ -482,10 +394,11 @@ impl RtpStream {
             }
         }
         self.last_tick = Some(now);
-        if self.dtmf_ticks.is_empty() {
-            self.next_dtmf_digit();
-        }
-        if let Some(tick) = self.dtmf_ticks.pop_front() {
+        let Some(codec) = self.params.as_ref().map(|p| p.codec) else {
+            return;
+        };
+        let mut done = Vec::new();
+        if let Some(tick) = self.dtmf.next_tick(codec, &mut self.rtp, &mut done) {
             match tick {
                 DtmfTick::Event(packet) => {
                     if let Some(dst) = self.rtp_destination() {
@@ -495,112 +408,24 @@ impl RtpStream {
                 }
                 DtmfTick::Audio(payload) => self.send_audio(payload),
             }
-            if self.dtmf_ticks.is_empty()
-                && self.dtmf_jobs.front().is_some_and(|j| j.digits.is_empty())
-            {
-                if let Some(job) = self.dtmf_jobs.pop_front() {
-                    self.events.push_back(StreamEvent::DtmfSent(job.id));
-                }
+            if !done.is_empty() {
+                // Audio after DTMF starts a talkspurt.
                 self.marker_next = true;
             }
+            self.events
+                .extend(done.into_iter().map(StreamEvent::DtmfSent));
             return;
         }
-        let Some(codec) = self.params.as_ref().map(|p| p.codec) else {
-            return;
-        };
+        self.events
+            .extend(done.into_iter().map(StreamEvent::DtmfSent));
         let since_start = now.saturating_duration_since(self.epoch);
-        let payload = match &mut self.source {
-            SourceState::Files {
-                files,
-                frames,
-                codec: built,
-                position,
-                plays_left,
-                done,
-            } => {
-                if *built != Some(codec) {
-                    *frames = files.iter().flat_map(|f| f.frames(codec)).collect();
-                    *built = Some(codec);
-                }
-                if *position >= frames.len() && !*done {
-                    let again = match plays_left {
-                        None => !frames.is_empty(),
-                        Some(n) => {
-                            *n = n.saturating_sub(1);
-                            *n > 0 && !frames.is_empty()
-                        }
-                    };
-                    if again {
-                        *position = 0;
-                    } else {
-                        *done = true;
-                        self.events.push_back(StreamEvent::SourceDone);
-                    }
-                }
-                match frames.get(*position) {
-                    Some(f) if !*done => {
-                        *position += 1;
-                        f.clone()
-                    }
-                    _ => silence(codec),
-                }
+        match self.source.on_clock(codec, since_start) {
+            ClockOutput::Payload(p) => self.send_audio(p),
+            ClockOutput::FilesDone(p) => {
+                self.events.push_back(StreamEvent::SourceDone);
+                self.send_audio(p);
             }
-            SourceState::Silence => silence(codec),
-            SourceState::Probe(p) => p.next_payload(since_start, codec.silence_byte()),
-            // These answer what arrives; the clock sends nothing.
-            SourceState::Echo | SourceState::Callback(_) => return,
-        };
-        self.send_audio(payload);
-    }
-
-    /// Turns the next digit of the current DTMF job into ticks.
-    fn next_dtmf_digit(&mut self) {
-        let Some(codec) = self.params.as_ref().map(|p| p.codec) else {
-            return;
-        };
-        loop {
-            let Some(job) = self.dtmf_jobs.front_mut() else {
-                return;
-            };
-            let Some(digit) = job.digits.pop_front() else {
-                // An empty string: done at once.
-                if let Some(job) = self.dtmf_jobs.pop_front() {
-                    self.events.push_back(StreamEvent::DtmfSent(job.id));
-                }
-                continue;
-            };
-            let event_pt = job.event_pt;
-            let gap = if digit == '-' {
-                PAUSE_TICKS
-            } else {
-                DIGIT_GAP_TICKS
-            };
-            if digit != '-' {
-                match event_pt {
-                    Some(pt) => {
-                        let sender = DtmfSender::new(pt).with_duration(DIGIT_DURATION);
-                        // The digit was checked when queued.
-                        if let Ok(packets) = sender.packets(digit, &mut self.rtp) {
-                            self.dtmf_ticks
-                                .extend(packets.into_iter().map(DtmfTick::Event));
-                        }
-                    }
-                    None => {
-                        if let Ok(samples) = ToneGenerator::new().samples(digit, DIGIT_DURATION) {
-                            for chunk in samples.chunks(SAMPLES_PER_PACKET) {
-                                let mut frame = codec.encode(chunk);
-                                frame.resize(SAMPLES_PER_PACKET, codec.silence_byte());
-                                self.dtmf_ticks
-                                    .push_back(DtmfTick::Audio(Bytes::from(frame)));
-                            }
-                        }
-                    }
-                }
-            }
-            for _ in 0..gap {
-                self.dtmf_ticks.push_back(DtmfTick::Audio(silence(codec)));
-            }
-            return;
+            ClockOutput::Nothing => {}
         }
     }
 
@@ -723,17 +548,9 @@ impl RtpStream {
             return;
         };
         let since_start = now.saturating_duration_since(self.epoch);
-        let answer = match &mut self.source {
-            SourceState::Echo => Some(packet.payload.clone()),
-            SourceState::Callback(cb) => cb(&packet),
-            SourceState::Probe(p) => {
-                p.handle_echo(&packet.payload, since_start);
-                None
-            }
-            _ => None,
-        };
+        let answer = self.source.on_packet(&packet, since_start);
         // An answer goes out in the negotiated codec, and not in the middle of DTMF.
-        if let (Some(payload), true) = (answer, self.dtmf_ticks.is_empty() && self.is_sending()) {
+        if let (Some(payload), true) = (answer, !self.dtmf.is_playing() && self.is_sending()) {
             let send_codec = self.params.as_ref().map_or(codec, |p| p.codec);
             let payload = if send_codec == codec {
                 payload
@@ -782,11 +599,6 @@ impl RtpStream {
             }
         }
     }
-}
-
-/// 20 ms of silence in `codec`.
-fn silence(codec: AudioCodec) -> Bytes {
-    Bytes::from(vec![codec.silence_byte(); SAMPLES_PER_PACKET])
 }
 
 /// What a new stream does with `media`: its source for the stream, its recorder for the

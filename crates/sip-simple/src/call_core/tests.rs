@@ -1,5 +1,6 @@
 use super::*;
 use crate::media::AudioCodec;
+use sip_packet::Method;
 
 const PEER: &str = "v=0\r\no=peer 7 7 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n\
                     m=audio 5000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";

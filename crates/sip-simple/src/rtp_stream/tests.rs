@@ -411,7 +411,7 @@ fn dtmf_errors() {
     s.send_dtmf(1, "1", DtmfMode::Auto).unwrap();
     s.handle_tick(now + TICK);
     assert_eq!(rtp_out(&mut s)[0].1.payload_type, 0);
-    let long = "1".repeat(MAX_DTMF_DIGITS + 1);
+    let long = "1".repeat(crate::dtmf_playout::MAX_DTMF_DIGITS + 1);
     assert!(matches!(
         s.send_dtmf(2, &long, DtmfMode::InBand),
         Err(CallError::WrongState { .. })
