@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use sip_endpoint::Context;
@@ -61,6 +62,8 @@ pub(crate) struct CallShared {
     pub(crate) outgoing: bool,
     pub(crate) input: mpsc::UnboundedSender<CallInput>,
     pub(crate) state: watch::Receiver<CallState>,
+    /// Set once the call was established: a watcher may only see the end of a short call.
+    pub(crate) was_answered: AtomicBool,
     pub(crate) events: broadcast::Sender<CallEvent>,
     /// Subscribed when the call was made: the first `events()` gets every event since.
     pub(crate) first_events: Mutex<Option<broadcast::Receiver<CallEvent>>>,
@@ -201,19 +204,27 @@ impl Call {
     }
 
     /// Waits until the call is answered (outgoing: the 2xx came; incoming: the ACK came), or
-    /// says why it never will be.
+    /// says why it never will be. A call answered and over already was answered.
     pub async fn answered(&self) -> Result<(), CallError> {
         let mut state = self.inner.state.clone();
         loop {
-            match &*state.borrow_and_update() {
-                CallState::Established => return Ok(()),
-                CallState::Ended(why) => return Err(answer_error(why)),
-                _ => {}
+            let outcome = match &*state.borrow_and_update() {
+                CallState::Established => Some(Ok(())),
+                CallState::Ended(_) if self.inner.was_answered.load(Ordering::SeqCst) => {
+                    Some(Ok(()))
+                }
+                CallState::Ended(why) => Some(Err(answer_error(why))),
+                _ => None,
+            };
+            if let Some(outcome) = outcome {
+                return outcome;
             }
             if state.changed().await.is_err() {
                 return match &*state.borrow() {
-                    CallState::Established => Ok(()),
-                    CallState::Ended(why) => Err(answer_error(why)),
+                    CallState::Ended(why) if !self.inner.was_answered.load(Ordering::SeqCst) => {
+                        Err(answer_error(why))
+                    }
+                    CallState::Ended(_) | CallState::Established => Ok(()),
                     _ => Err(CallError::Shutdown),
                 };
             }

@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sip_endpoint::{CallEvent as EndpointEvent, CallParams, Context, Endpoint, RequestOptions};
@@ -99,6 +100,7 @@ fn new_call(
             outgoing,
             input,
             state: state_rx,
+            was_answered: AtomicBool::new(false),
             events: events.clone(),
             first_events: Mutex::new(Some(first)),
             info: Mutex::new(CallInfo::default()),
@@ -458,6 +460,9 @@ impl CallDriver {
                 Action::State(s) => {
                     tracing::info!(call_id = self.call.call_id(), state = %s, "call");
                     self.publish();
+                    if s.is_established() {
+                        self.call.inner.was_answered.store(true, Ordering::SeqCst);
+                    }
                     if s.is_ended() {
                         // Gone from the user agent and the endpoint before anyone hears it is
                         // over (requests still in flight, a BYE, run to their end unheard).
