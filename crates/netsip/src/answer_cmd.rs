@@ -39,6 +39,11 @@ pub(crate) struct AnswerArgs {
     /// Hang up a call after S seconds (answer_machine.pl's -T; default: never).
     #[arg(long, value_name = "S", value_parser = parse_seconds)]
     max_duration: Option<Duration>,
+    /// Do not look for DTMF tones in the received audio (RFC 4733 events are still
+    /// reported): the tone detector runs on every packet, which an echo for a benchmark
+    /// does not need (Net::SIP's bench/listen.pl detects nothing either).
+    #[arg(long)]
+    no_inband_dtmf: bool,
     /// Exit once N calls have ended (default: run until SIGINT or SIGTERM).
     #[arg(long, value_name = "N")]
     calls: Option<u64>,
@@ -188,6 +193,9 @@ async fn serve(args: &AnswerArgs) -> Result<()> {
         Arc::clone(&numbers),
     );
     let options = ListenOptions::new()
+        // Tones are looked for even when telephone-events were negotiated: Net::SIP's
+        // dtmf(methods => 'audio') sends tones though its SDP offers events.
+        .detect_inband_dtmf(!args.no_inband_dtmf)
         .media(move |incoming: &IncomingCall| {
             let n = Numbers::of(&n1, incoming.call().call_id());
             let caller = incoming

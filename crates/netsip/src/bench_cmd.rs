@@ -11,8 +11,8 @@
 //! total calls=UP/N seconds=S sent=X received=Y lost=Z ignored=W delay(ms)=AVG/MIN/MAX
 //! ```
 //!
-//! The counts are those of the measurement (from the moment every call is up to the end of
-//! --duration); minimum and maximum delay are over each call's whole life (the probes cannot
+//! The counts are those of the measurement (from --warmup after every call is up to the end
+//! of --duration); minimum and maximum delay are over each call's whole life (the probes cannot
 //! restart them).
 
 use std::time::Duration;
@@ -37,6 +37,10 @@ pub(crate) struct BenchArgs {
     /// How long to measure once every call is up, in seconds.
     #[arg(long, value_name = "S", value_parser = parse_seconds, default_value = "10")]
     duration: Duration,
+    /// Let the calls settle this long once they are all up before measuring (the echo of
+    /// the setup burst is not measured), in seconds.
+    #[arg(long, value_name = "S", value_parser = parse_seconds, default_value = "1")]
+    warmup: Duration,
     /// Start at most this many calls a second (the INVITEs of a big N would otherwise
     /// arrive in one burst).
     #[arg(long, value_name = "R", default_value_t = 500)]
@@ -179,7 +183,13 @@ async fn bench(args: &BenchArgs) -> Result<()> {
         setups.spawn(async move {
             tokio::time::timeout(
                 limit,
-                simple.invite(&to, CallOptions::new().media(Media::probe())),
+                simple.invite(
+                    &to,
+                    // Probes are no audio: no tone detector on them.
+                    CallOptions::new()
+                        .media(Media::probe())
+                        .detect_inband_dtmf(false),
+                ),
             )
             .await
         });
@@ -206,6 +216,7 @@ async fn bench(args: &BenchArgs) -> Result<()> {
     );
 
     // Measure.
+    tokio::time::sleep(args.warmup).await;
     let base = sum(&calls);
     let t0 = Instant::now();
     let mut tick = interval(Duration::from_secs(1));
