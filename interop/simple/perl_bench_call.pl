@@ -8,7 +8,9 @@
 # - sends, every 20 ms per call, an RTP packet (PCMU, 160 bytes) whose payload starts with a
 #   sequence number and the send time (call.pl's format: pack "NNN", seq, seconds,
 #   microseconds), and reads them back from the callee's RTP echo,
-# - prints call.pl's statistics line every --stat-timer seconds once every call is up:
+# - lets the calls settle for --warmup seconds once every call is up (the echo of the setup
+#   burst is not measured), then
+# - prints call.pl's statistics line every --stat-timer seconds:
 #       SECONDS pkt=RECEIVED/LOST/IGNORED delay(ms)=AVG/MIN/MAX
 # - after --duration seconds prints one total line and hangs up:
 #       total calls=N/M seconds=S sent=X received=Y lost=Z ignored=W delay(ms)=AVG/MIN/MAX
@@ -16,21 +18,22 @@
 # Exits 0 when every call was set up, 1 else (with the number set up on stderr).
 #
 #   perl_bench_call.pl --to sip:echo@127.0.0.1:5070 --proxy 127.0.0.1:5070 --calls 50 \
-#       [--leg 127.0.0.1:0] [--duration 5] [--stat-timer 1] [--setup-timeout 20]
+#       [--leg 127.0.0.1:0] [--duration 5] [--warmup 1] [--stat-timer 1] [--setup-timeout 20]
 use strict;
 use warnings;
 use Getopt::Long;
 use Time::HiRes qw(gettimeofday);
 use Net::SIP;
 
-my ($to, $proxy, $leg, $calls, $duration, $stat_timer, $setup_timeout) =
-    (undef, undef, '127.0.0.1:0', 10, 5, 1, 20);
+my ($to, $proxy, $leg, $calls, $duration, $warmup, $stat_timer, $setup_timeout) =
+    (undef, undef, '127.0.0.1:0', 10, 5, 1, 1, 20);
 GetOptions(
     'to=s'            => \$to,
     'proxy=s'         => \$proxy,
     'leg=s'           => \$leg,
     'calls=i'         => \$calls,
     'duration=f'      => \$duration,
+    'warmup=f'        => \$warmup,
     'stat-timer=f'    => \$stat_timer,
     'setup-timeout=f' => \$setup_timeout,
 ) or die "usage: $0 --to URI --proxy HOST:PORT --calls N [--duration S]\n";
@@ -132,6 +135,7 @@ if ($up < $calls) {
     exit 1;
 }
 print STDERR "All $calls calls connected....\n";
+$ua->loop($warmup) if $warmup > 0;
 
 $measuring = 1;
 my $start = gettimeofday();

@@ -22,6 +22,7 @@ use std::process::Command;
 use anyhow::{anyhow, bail, Context, Result};
 use plotters::prelude::*;
 
+mod calls;
 mod cpu;
 mod kamailio;
 mod load;
@@ -31,7 +32,7 @@ mod registrar;
 mod server_report;
 
 /// The suites `cargo xtask bench` knows, in the order it runs them.
-const SUITES: [&str; 3] = ["parser", "registrar", "proxy"];
+const SUITES: [&str; 4] = ["parser", "registrar", "proxy", "calls"];
 
 /// Criterion's options: short enough for a few minutes a suite, long enough for stable medians.
 const CRITERION_ARGS: [&str; 5] = ["--noplot", "--warm-up-time", "1", "--measurement-time", "3"];
@@ -71,6 +72,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             "parser" => parser()?,
             "registrar" => registrar::run()?,
             "proxy" => proxy::run()?,
+            "calls" => calls::run()?,
             _ => unreachable!("checked against SUITES above"),
         }
     }

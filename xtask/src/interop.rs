@@ -19,6 +19,7 @@ pub(crate) mod netsip_server;
 pub(crate) mod ports;
 mod proxy;
 mod registrar;
+mod simple;
 pub(crate) mod sipp;
 
 use std::path::{Path, PathBuf};
@@ -199,6 +200,7 @@ pub(crate) fn run() -> Result<()> {
     outcomes.extend(registrar::run(&out)?);
     outcomes.extend(proxy::run(&out)?);
     outcomes.extend(matrix::run(&out, &target)?);
+    outcomes.extend(simple::run(&out)?);
     if outcomes.is_empty() {
         bail!("NETSIP_INTEROP_ONLY selects no scenario");
     }
