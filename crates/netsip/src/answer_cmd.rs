@@ -44,6 +44,9 @@ pub(crate) struct AnswerArgs {
     /// does not need (Net::SIP's bench/listen.pl detects nothing either).
     #[arg(long)]
     no_inband_dtmf: bool,
+    /// Worker threads for the calls' media (0: one per core; 1: all on one thread).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
     /// Exit once N calls have ended (default: run until SIGINT or SIGTERM).
     #[arg(long, value_name = "N")]
     calls: Option<u64>,
@@ -53,11 +56,7 @@ pub(crate) struct AnswerArgs {
 pub(crate) fn run(args: &AnswerArgs) -> Result<()> {
     init_tracing();
     // Many calls at once: their media tasks share the worker threads.
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?
-        .block_on(serve(args))
+    crate::call_cmd::runtime(args.threads)?.block_on(serve(args))
 }
 
 /// The file a call is recorded into: `<unix seconds>_<caller>.wav` in `dir`, the caller's

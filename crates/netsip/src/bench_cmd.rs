@@ -17,7 +17,7 @@
 
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use sip_simple::{Call, CallOptions, Media, ProbeStats};
 use tokio::task::JoinSet;
 use tokio::time::{interval, Instant, MissedTickBehavior};
@@ -45,6 +45,9 @@ pub(crate) struct BenchArgs {
     /// arrive in one burst).
     #[arg(long, value_name = "R", default_value_t = 500)]
     rate: u32,
+    /// Worker threads for the calls' media (0: one per core; 1: all on one thread).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
     /// Give up on calls not set up within S seconds.
     #[arg(long, value_name = "S", value_parser = parse_seconds, default_value = "30")]
     setup_timeout: Duration,
@@ -55,11 +58,7 @@ pub(crate) struct BenchArgs {
 /// Runs `netsip bench`.
 pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     init_tracing();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?
-        .block_on(bench(args))
+    crate::call_cmd::runtime(args.threads)?.block_on(bench(args))
 }
 
 /// The sum of many calls' probe statistics.

@@ -456,6 +456,24 @@ async fn call(args: &CallArgs) -> Result<(), Failure> {
     }
 }
 
+/// The tokio runtime of `answer` and `bench`: `threads` workers (0: one per core), or the
+/// current thread alone for 1 (no hand-over between threads for each packet).
+pub(crate) fn runtime(threads: usize) -> Result<tokio::runtime::Runtime> {
+    let mut builder = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        if threads > 1 {
+            b.worker_threads(threads);
+        }
+        b
+    };
+    builder
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")
+}
+
 /// `2.5` -> 2.5 s.
 pub(crate) fn parse_seconds(s: &str) -> Result<Duration> {
     let v: f64 = s
@@ -575,6 +593,15 @@ mod tests {
             Failure::from_invite("b", ring, CallError::DtmfNotNegotiated).exit_code(),
             1
         );
+    }
+
+    #[test]
+    fn runtimes_of_one_and_of_several_threads_run_tasks() {
+        for threads in [0, 1, 2] {
+            let rt = runtime(threads).unwrap();
+            let got = rt.block_on(async { tokio::spawn(async { 7 }).await.unwrap() });
+            assert_eq!(got, 7, "{threads} threads");
+        }
     }
 
     #[test]
