@@ -27,7 +27,11 @@ sub make_leg {
             SSL_key_file  => "$certs/leg.key",
         });
     }
-    return Net::SIP::Leg->new(addr => $addr, proto => $proto, %tls);
+    # The Contact a leg puts into requests and responses it sends: a sip: URI without a
+    # transport means UDP (RFC 3263 §4.1), so a TCP leg must say so, or the ACK and the BYE
+    # of a call come back over UDP.
+    my %contact = $proto eq 'tcp' ? (contact => "sip:$addr;transport=tcp") : ();
+    return Net::SIP::Leg->new(addr => $addr, proto => $proto, %tls, %contact);
 }
 
 1;

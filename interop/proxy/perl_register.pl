@@ -39,7 +39,7 @@ my $ua = Net::SIP::Simple->new(
     leg       => make_leg($leg, $proto, $certs),
     registrar => $proto eq 'tls' ? "sips:$registrar" : $registrar,
     from      => "$scheme:$user",
-    contact   => "$scheme:$name\@$leg" . ($proto eq 'tcp' ? ';transport=tcp' : ''),
+    contact   => $proto eq 'tcp' ? "<sip:$name\@$leg;transport=tcp>" : "$scheme:$name\@$leg",
     auth      => [ $name, $password ],
 ) or die "cannot bind $leg\n";
 

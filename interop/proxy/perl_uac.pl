@@ -4,28 +4,37 @@
 # call was set up and torn down, 1 else; prints how many RTP packets came back.
 #
 #   perl_uac.pl --leg 127.0.0.1:5062 --proxy 127.0.0.1:5060 --to sip:bob@example.com
+#       [--proto udp|tcp|tls --certs DIR]
+#
+# With --proto the leg (and so the way to the proxy) is TCP or TLS; IPv6 as [::1]:PORT.
 use strict;
 use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
 use Getopt::Long;
 use Net::SIP;
+use NetsipInterop qw(make_leg);
 
-my ($leg, $proxy, $to, $timeout) = (undef, undef, undef, 10);
+my ($leg, $proxy, $to, $timeout, $proto, $certs) = (undef, undef, undef, 10, 'udp', undef);
 GetOptions(
     'leg=s'     => \$leg,
     'proxy=s'   => \$proxy,
     'to=s'      => \$to,
     'timeout=i' => \$timeout,
+    'proto=s'   => \$proto,
+    'certs=s'   => \$certs,
 ) or die "usage: $0 --leg IP:PORT --proxy IP:PORT --to SIP-URI\n";
 die "--leg, --proxy and --to are required\n" unless $leg && $proxy && $to;
 $| = 1;
 
 sub fail { print STDERR "perl_uac: FAILED: @_\n"; exit 1; }
 
+my $scheme = $proto eq 'tls' ? 'sips' : 'sip';
 my $ua = Net::SIP::Simple->new(
-    leg            => $leg,
-    outgoing_proxy => "sip:$proxy",
-    from           => "sip:alice\@example.com",
-    contact        => "sip:alice\@$leg",
+    leg            => make_leg($leg, $proto, $certs),
+    outgoing_proxy => "$scheme:$proxy" . ($proto eq 'tcp' ? ';transport=tcp' : ''),
+    from           => "$scheme:alice\@example.com",
+    contact        => $proto eq 'tcp' ? "<sip:alice\@$leg;transport=tcp>" : "$scheme:alice\@$leg",
 ) or fail("cannot bind $leg");
 
 my $received = 0;

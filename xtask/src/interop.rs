@@ -8,6 +8,12 @@
 //! `target/interop/<scenario>/`. A scenario passes when every process in it exits 0 and the
 //! checks of the scenario hold.
 //!
+//! The other modules bring the endpoint, registrar and proxy scenarios and the transport
+//! matrix (TCP, TLS, IPv6: `matrix`). Around them all, `judge` captures loopback and has
+//! tshark decode every message: a malformed one from our programs fails the run like a
+//! failed scenario (the line `tshark-judge`). The summary table lists every scenario; the
+//! command exits non-zero when any failed.
+//!
 //! Two environment variables help chase a flaky scenario: `NETSIP_INTEROP_ONLY=a,b` runs the
 //! scenarios whose names contain `a` or `b`, `NETSIP_INTEROP_REPEAT=N` runs each N times.
 
@@ -150,7 +156,7 @@ pub(crate) fn run() -> Result<()> {
     let started = Instant::now();
     let (selected, repeat) = selection()?;
     crate::peers::ensure(crate::peers::INTEROP_PEERS)?;
-    crate::run(crate::cargo().args(["build", "-p", "sip-dispatch", "--examples"]))?;
+    build(&["-p", "sip-dispatch", "--examples"])?;
     let target = target_dir()?;
     let examples = target.join("debug").join("examples");
     let programs = Programs {
@@ -220,6 +226,23 @@ pub(crate) fn run() -> Result<()> {
             out.display()
         );
     }
+    Ok(())
+}
+
+/// `cargo build ARGS`, once per run: the modules build what they need, and a second build
+/// of the same thing after another one with other features would rebuild the TLS stack
+/// (feature unification differs between packages) for nothing.
+fn build(args: &[&str]) -> Result<()> {
+    static DONE: std::sync::Mutex<Vec<Vec<String>>> = std::sync::Mutex::new(Vec::new());
+    let key: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let mut done = DONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if done.contains(&key) {
+        return Ok(());
+    }
+    crate::run(crate::cargo().arg("build").args(args))?;
+    done.push(key);
     Ok(())
 }
 

@@ -71,7 +71,7 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
         return Ok(Vec::new());
     }
     crate::peers::ensure(&[crate::peers::NET_SIP])?;
-    crate::run(crate::cargo().args(["build", "-p", "sip-endpoint", "--examples"]))?;
+    super::build(&["-p", "sip-endpoint", "--examples"])?;
     let examples = target.join("debug").join("examples");
     let programs = Programs {
         uac: examples.join("uac"),

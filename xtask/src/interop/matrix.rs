@@ -5,6 +5,7 @@
 //! | --- | --- | --- | --- |
 //! | `matrix-register-digest-{tcp,tls,udp6,tcp6}` | `proxy --registrar --auth-file` on that leg | `interop/proxy/perl_register.pl --proto P` | the right password registers, a wrong one gets 401/403 |
 //! | `matrix-proxy-404-via-{udp,tcp-to-udp,tls-to-udp,udp6}` | `proxy` | `interop/matrix/perl_uac_probe.pl` calls `perl_uas_probe.pl --code 404` | the caller gets the 404 with only its own Via; the callee got the INVITE and its ACK with the proxy's Via on top of the caller's, the ACK with the INVITE's branch |
+//! | `matrix-proxy-registrar-perl-call-{tcp,tls,udp6}` | `proxy --registrar` | `interop/proxy/perl_uas.pl --proto P` registers bob, `perl_uac.pl --proto P` calls him (a `sips:` AOR over TLS), RTP echoed | both see the call set up and torn down, RTP comes back |
 //! | `matrix-proxy-block-405` | `proxy --block INVITE=405` | `perl_uac_probe.pl` | the caller gets 405 with only its own Via |
 //! | `matrix-proxy-maddr` | `proxy` | `perl_uac_probe.pl --route` calls `sip:bob@nowhere.invalid:PORT;maddr=127.0.0.1` | the request reaches the callee at the maddr (RFC 3263 §4), its 404 comes back |
 //! | `matrix-endpoint-uac-perl-uas-{tcp,udp6,tcp6}` | the `uac` example of sip-endpoint | `interop/endpoint/perl_uas.pl --proto P` | both see the call set up and torn down |
@@ -73,6 +74,9 @@ enum Play {
     Maddr,
     /// Our `uac` example calls the Perl callee directly.
     EndpointCall { proto: Proto, v6: bool },
+    /// A Perl callee registers at the proxy's registrar over `proto`, a Perl caller calls it
+    /// through the proxy over `proto`, with RTP.
+    PerlCall { proto: Proto, v6: bool },
 }
 
 const SCENARIOS: &[(&str, Play, &str)] = &[
@@ -141,6 +145,30 @@ const SCENARIOS: &[(&str, Play, &str)] = &[
         "Net::SIP uac -> netsip proxy -> Net::SIP 404 (udp, [::1])",
     ),
     (
+        "matrix-proxy-registrar-perl-call-tcp",
+        Play::PerlCall {
+            proto: Proto::Tcp,
+            v6: false,
+        },
+        "Net::SIP uac -> netsip proxy --registrar -> Net::SIP uas, RTP (tcp)",
+    ),
+    (
+        "matrix-proxy-registrar-perl-call-tls",
+        Play::PerlCall {
+            proto: Proto::Tls,
+            v6: false,
+        },
+        "Net::SIP uac -> netsip proxy --registrar -> Net::SIP uas, RTP (tls, sips:)",
+    ),
+    (
+        "matrix-proxy-registrar-perl-call-udp6",
+        Play::PerlCall {
+            proto: Proto::Udp,
+            v6: true,
+        },
+        "Net::SIP uac -> netsip proxy --registrar -> Net::SIP uas, RTP (udp, [::1])",
+    ),
+    (
         "matrix-proxy-block-405",
         Play::Blocked,
         "Net::SIP uac -> netsip proxy --block INVITE=405 (udp)",
@@ -193,8 +221,8 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
         return Ok(Vec::new());
     }
     crate::peers::ensure(&[crate::peers::NET_SIP, crate::peers::OPENSSL])?;
-    crate::run(crate::cargo().args(["build", "-p", "netsip"]))?;
-    crate::run(crate::cargo().args(["build", "-p", "sip-endpoint", "--examples"]))?;
+    super::build(&["-p", "sip-endpoint", "--examples"])?;
+    super::build(&["-p", "netsip"])?;
     let setup = Setup {
         netsip: target.join("debug").join("netsip"),
         uac: target.join("debug").join("examples").join("uac"),
@@ -420,6 +448,7 @@ fn run_one(play: Play, setup: &Setup, dir: &Path) -> Result<Report> {
         Play::EndpointCall { proto, v6 } => {
             endpoint_call(proto, v6, setup, &mut ports, dir, deadline)
         }
+        Play::PerlCall { proto, v6 } => perl_call(proto, v6, setup, &mut ports, dir, deadline),
     }
 }
 
@@ -771,6 +800,96 @@ fn via_problems(seen: &[Seen], proxy_port: u16, uac: Proto) -> Vec<String> {
         ));
     }
     problems
+}
+
+/// Bob registers at the proxy over `proto`, alice calls his AOR through the proxy over
+/// `proto` (a `sips:` AOR over TLS: RFC 3261 §19.1.4, sip: and sips: never match) and sends
+/// RTP, which bob echoes.
+fn perl_call(
+    proto: Proto,
+    v6: bool,
+    setup: &Setup,
+    ports: &mut Ports,
+    dir: &Path,
+    deadline: Instant,
+) -> Result<Report> {
+    let args = ["--registrar".to_owned()];
+    let proxy = match start_proxy(
+        setup,
+        v6,
+        proto == Proto::Tcp,
+        proto == Proto::Tls,
+        &args,
+        ports,
+        dir,
+    )? {
+        Ok(p) => p,
+        Err(r) => return Ok(r),
+    };
+    let mut r = Report::new();
+    let h = host(v6);
+    let target = format!("{h}:{}", proxy.tls_port.unwrap_or(proxy.port));
+    let scheme = if proto == Proto::Tls { "sips" } else { "sip" };
+    let perl = |script: &str, leg: u16| {
+        let mut c = perl_script("proxy", script);
+        c.args(["--leg", &format!("{h}:{leg}")])
+            .args(["--proxy", &target])
+            .args(["--proto", proto.as_str()])
+            .arg("--certs")
+            .arg(&setup.certs);
+        c
+    };
+    let mut cmd = perl("perl_uas.pl", port_for(ports, proto, false)?);
+    cmd.args(["--user", "bob@example.com", "--timeout", "20"]);
+    let mut uas = Running::spawn("perl_uas", cmd, dir)?;
+    if let Err(e) = super::proxy::wait_printed(&mut uas, "registered for ", STARTUP_LIMIT) {
+        r.problems.push(format!(
+            "{e:#}: the REGISTER of bob at the proxy's registrar over {} failed",
+            proto.as_str()
+        ));
+        r.add_our_evidence(&uas);
+        stop_proxy(proxy, &mut r);
+        return Ok(r);
+    }
+    let mut cmd = perl("perl_uac.pl", port_for(ports, proto, false)?);
+    cmd.args(["--to", &format!("{scheme}:bob@example.com")]);
+    let mut uac = Running::spawn("perl_uac", cmd, dir)?;
+    let uac_end = uac.wait(deadline);
+    let uas_end = uas.wait(deadline);
+    r.check_ours(&uac, uac_end);
+    r.check_ours(&uas, uas_end);
+    for (p, lines) in [
+        (&uac, &["call up", "call torn down"][..]),
+        (&uas, &["established", "call set up and torn down"][..]),
+    ] {
+        let out = p.stdout();
+        for want in lines {
+            if !out.lines().any(|l| l.starts_with(want)) {
+                r.problems
+                    .push(format!("{} never printed {want:?}", p.name()));
+            }
+        }
+    }
+    let back = uac.stdout().lines().find_map(|l| {
+        l.strip_prefix("received ")?
+            .split(' ')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
+    if uac_end.success() && back.unwrap_or(0) == 0 {
+        r.problems.push(
+            "perl_uac got no RTP echoed back: the SDP carried through the proxy does not lead \
+             to the callee's media socket"
+                .to_owned(),
+        );
+    }
+    if !r.problems.is_empty() {
+        r.add_our_evidence(&uac);
+        r.add_our_evidence(&uas);
+    }
+    stop_proxy(proxy, &mut r);
+    Ok(r)
 }
 
 /// Our `uac` example calls the Perl callee over `proto` on `host(v6)`.

@@ -2,10 +2,13 @@
 //! the tshark judge to tell our messages from the peers'), and a way to see that a peer has
 //! bound its own without sending it anything.
 //!
-//! Every port comes from [`SUITE_PORTS`], below the kernel's ephemeral range: the capture
-//! filter of the judge covers exactly that range, so the traffic of other programs on the
-//! machine (which the kernel gives ephemeral ports) stays out of it, and the kernel never
-//! hands one of our ports to somebody's outgoing connection between our check and the bind.
+//! Every port of a scenario comes from [`SUITE_PORTS`], below the kernel's ephemeral range:
+//! the capture filter of the judge covers exactly that range, so the traffic of other
+//! programs on the machine (which the kernel gives ephemeral ports) stays out of it, and the
+//! kernel never hands one of our ports to somebody's outgoing connection between our check
+//! and the bind. Ports given out when no scenario runs (the load benchmarks use `Ports` too)
+//! come from [`OTHER_PORTS`]: a benchmark running beside the suite floods neither the capture
+//! nor the judge.
 
 use std::collections::HashSet;
 use std::io::ErrorKind;
@@ -24,6 +27,15 @@ const LOOPBACK: Ipv4Addr = Ipv4Addr::LOCALHOST;
 /// The ports the suite hands out (UDP and TCP alike): below Linux's default ephemeral range
 /// (32768-60999) and above the registered ports most services use.
 pub(crate) const SUITE_PORTS: RangeInclusive<u16> = 20000..=29999;
+
+/// The ports handed out outside a scenario: still below the ephemeral range, outside the
+/// judge's capture.
+pub(crate) const OTHER_PORTS: RangeInclusive<u16> = 30000..=32767;
+
+/// Whether a scenario of this process runs now.
+fn in_scenario() -> bool {
+    ledger().windows.last().is_some_and(|w| w.end.is_none())
+}
 
 /// Hands out ports free on 127.0.0.1 (and on ::1 where the machine has it) for both UDP and
 /// TCP, never the same one twice, and notes each in the run's ledger.
@@ -165,10 +177,16 @@ impl Ports {
         Ok(p)
     }
 
-    /// The first port of [`SUITE_PORTS`] from a point that differs between runs (so that two
-    /// runs at once rarely probe the same ports) that `ok` accepts.
+    /// The first port of [`SUITE_PORTS`] (in a scenario, else [`OTHER_PORTS`]) from a point
+    /// that differs between runs (so that two runs at once rarely probe the same ports) that
+    /// `ok` accepts.
     fn find(&mut self, ok: impl Fn(u16) -> bool) -> Result<u16> {
-        let (low, high) = (*SUITE_PORTS.start(), *SUITE_PORTS.end());
+        let range = if in_scenario() {
+            SUITE_PORTS
+        } else {
+            OTHER_PORTS
+        };
+        let (low, high) = (*range.start(), *range.end());
         let span = u32::from(high - low) + 1;
         let seed = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -186,11 +204,7 @@ impl Ports {
                 return Ok(p);
             }
         }
-        bail!(
-            "no free loopback port found in {}-{}",
-            SUITE_PORTS.start(),
-            SUITE_PORTS.end()
-        )
+        bail!("no free loopback port found in {low}-{high}")
     }
 }
 
@@ -299,15 +313,43 @@ pub(crate) fn wait_bound_on(
 mod tests {
     use super::*;
 
+    // One test for everything that touches the process-wide ledger: tests run in parallel.
     #[test]
-    fn ports_come_from_the_suite_range_and_never_twice() {
+    fn ports_come_from_their_range_never_twice_and_scenario_ports_are_noted() {
         let mut ports = Ports::default();
+        let outside = ports.free().unwrap();
+        assert!(OTHER_PORTS.contains(&outside), "{outside}");
+
+        begin_scenario("ports-test");
         let a = ports.free().unwrap();
         let b = ports.ours().unwrap();
         let c = ports.free_pair().unwrap();
-        assert!(SUITE_PORTS.contains(&a) && SUITE_PORTS.contains(&b) && SUITE_PORTS.contains(&c));
-        let all: HashSet<u16> = [a, b, c, c + 2].into_iter().collect();
-        assert_eq!(all.len(), 4, "{a} {b} {c}");
+        let t = ports.tls(true).unwrap();
+        end_scenario();
+        for p in [a, b, c, t] {
+            assert!(SUITE_PORTS.contains(&p), "{p}");
+        }
+        let all: HashSet<u16> = [outside, a, b, c, c + 2, t].into_iter().collect();
+        assert_eq!(all.len(), 6, "{a} {b} {c} {t}");
+
+        let l = ledger_snapshot();
+        let noted = |p: u16| {
+            l.ports
+                .iter()
+                .find(|u| u.port == p && u.scenario == "ports-test")
+                .map(|u| (u.ours, u.carries))
+        };
+        assert_eq!(noted(a), Some((false, Carries::Sip)));
+        assert_eq!(noted(b), Some((true, Carries::Sip)));
+        assert_eq!(noted(c + 2), Some((false, Carries::Media)));
+        assert_eq!(noted(t), Some((true, Carries::Tls)));
+        assert_eq!(noted(outside), None);
+        let w = l
+            .windows
+            .iter()
+            .find(|w| w.scenario == "ports-test")
+            .unwrap();
+        assert!(w.end.is_some_and(|end| end >= w.start));
     }
 
     #[test]

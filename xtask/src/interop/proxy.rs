@@ -116,7 +116,7 @@ pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
         crate::peers::NET_SIP,
         crate::peers::SIPSAK,
     ])?;
-    crate::run(crate::cargo().args(["build", "-p", "netsip"]))?;
+    super::build(&["-p", "netsip"])?;
     let netsip = super::target_dir()?.join("debug").join("netsip");
     if !netsip.is_file() {
         bail!("{} is missing after the build", netsip.display());

@@ -140,7 +140,7 @@ pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
     }
     crate::peers::ensure(&[crate::peers::SIPP, SIPSAK])?;
     crate::peers::ensure(&[crate::peers::NET_SIP])?;
-    crate::run(crate::cargo().args(["build", "-p", "netsip"]))?;
+    super::build(&["-p", "netsip"])?;
     let netsip = super::target_dir()?.join("debug").join("netsip");
     if !netsip.is_file() {
         bail!("{} is missing after the build", netsip.display());
