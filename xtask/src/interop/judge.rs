@@ -650,6 +650,49 @@ mod tests {
         );
     }
 
+    /// What tshark 4.0 printed for four messages sent from 21005 to 21006 (decoded as SIP):
+    /// an INVITE with a Via port of 99999 and `Content-Length: abc`, a response with a
+    /// status code of 2000, an OPTIONS cut off in its headers, and a sound OPTIONS.
+    const REAL: &str = "\
+1\t1795938797.925817102\t21005\t21006\t\t\teth:ethertype:ip:udp:sip\tINVITE sip:x@y SIP/2.0\t\t_ws.malformed|_ws.malformed\t4194304|4194304\tInvalid SIP Via sent-by-port|Invalid content_length
+2\t1795938797.925839666\t21005\t21006\t\t\teth:ethertype:ip:udp:data\t\t\t\t\t
+3\t1795938797.925846426\t21005\t21006\t\t\teth:ethertype:ip:udp:sip\tOPTIONS sip:x@y SIP/2.0\t\t[Malformed Packet: SIP]|_ws.malformed\t8388608\tMalformed Packet (Exception occurred)
+4\t1795938797.925852886\t21005\t21006\t\t\teth:ethertype:ip:udp:sip\tOPTIONS sip:x@y SIP/2.0\t\t\t\t
+";
+
+    #[test]
+    fn real_tshark_output_for_broken_messages_flags_each_of_them() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_938_790);
+        let use_of = |port, ours| PortUse {
+            port,
+            scenario: "real".into(),
+            ours,
+            carries: Carries::Sip,
+        };
+        let l = Ledger {
+            ports: vec![use_of(21005, true), use_of(21006, false)],
+            windows: vec![super::super::ports::Window {
+                scenario: "real".into(),
+                start: t0,
+                end: Some(t0 + Duration::from_secs(20)),
+            }],
+        };
+        let frames: Vec<Frame> = REAL.lines().filter_map(Frame::parse).collect();
+        assert_eq!(frames.len(), 4);
+        let v = Verdict::of(&frames, &l);
+        assert_eq!(v.messages, 3, "{v:?}");
+        assert_eq!(v.ours, 3, "{v:?}");
+        assert_eq!(v.our_flagged.len(), 3, "{v:?}");
+        assert!(v.our_flagged[0].contains("Invalid content_length"), "{v:?}");
+        assert!(v.our_flagged[1].contains("not recognised as SIP"), "{v:?}");
+        assert!(v.our_flagged[2].contains("Exception occurred"), "{v:?}");
+        assert!(
+            v.headline().contains("3 malformed from ours"),
+            "{}",
+            v.headline()
+        );
+    }
+
     #[test]
     fn other_programs_and_other_times_are_outside() {
         let l = ledger();
