@@ -15,7 +15,8 @@
 //! command exits non-zero when any failed.
 //!
 //! Two environment variables help chase a flaky scenario: `NETSIP_INTEROP_ONLY=a,b` runs the
-//! scenarios whose names contain `a` or `b`, `NETSIP_INTEROP_REPEAT=N` runs each N times.
+//! scenarios whose names contain `a` or `b` (as does `cargo xtask interop a b`),
+//! `NETSIP_INTEROP_REPEAT=N` runs each N times.
 
 pub(crate) mod child;
 mod endpoint;
@@ -263,12 +264,25 @@ fn selection() -> Result<(Vec<&'static Scenario>, usize)> {
     Ok((selected, repeat))
 }
 
-/// Whether `NETSIP_INTEROP_ONLY` (comma-separated name parts) selects the scenario `name`;
-/// every scenario when it is unset.
+/// Whether `NETSIP_INTEROP_ONLY` (comma-separated name parts) or the words after `interop`
+/// on the command line (`cargo xtask interop matrix proxy-sipp`) select the scenario
+/// `name`; every scenario when neither names any.
 fn is_selected(name: &str) -> bool {
     let only = std::env::var("NETSIP_INTEROP_ONLY").unwrap_or_default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    selects(&only, &args, name)
+}
+
+/// [`is_selected`] without the environment: `args` are the command's arguments after the
+/// program name; only `interop`'s own count (`cargo xtask test` runs the suite too).
+fn selects(only: &str, args: &[String], name: &str) -> bool {
+    let from_args = match args.split_first() {
+        Some((first, rest)) if first == "interop" => rest,
+        _ => &[],
+    };
     let mut wanted = only
         .split(',')
+        .chain(from_args.iter().map(String::as_str))
         .map(str::trim)
         .filter(|w| !w.is_empty())
         .peekable();
@@ -596,4 +610,39 @@ fn target_dir() -> Result<PathBuf> {
         .as_str()
         .context("cargo metadata has no target_directory")?;
     Ok(PathBuf::from(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn selection_by_variable_and_by_command_line_words() {
+        // Nothing named: everything runs.
+        assert!(selects("", &args(&["interop"]), "matrix-proxy-maddr"));
+        assert!(selects("", &args(&["test"]), "matrix-proxy-maddr"));
+        // Name parts, from either source.
+        assert!(selects(
+            "maddr, x",
+            &args(&["interop"]),
+            "matrix-proxy-maddr"
+        ));
+        assert!(!selects("tls", &args(&["interop"]), "matrix-proxy-maddr"));
+        assert!(selects(
+            "",
+            &args(&["interop", "tls", "maddr"]),
+            "matrix-proxy-maddr"
+        ));
+        assert!(!selects(
+            "",
+            &args(&["interop", "tls"]),
+            "matrix-proxy-maddr"
+        ));
+        // `cargo xtask test`'s own arguments select nothing.
+        assert!(selects("", &args(&["test", "tls"]), "matrix-proxy-maddr"));
+    }
 }
