@@ -19,7 +19,9 @@ use tokio::sync::mpsc;
 use crate::dispatcher::{
     DeliverOptions, DeliveryError, DeliveryEvent, DeliveryId, DispatcherConfig,
 };
-use crate::layer::{FailReason, LayerError, LayerEvent, Origin, TransactionLayer, TxId};
+use crate::layer::{
+    FailReason, LayerError, LayerEvent, Origin, ResponseOutcome, TransactionLayer, TxId,
+};
 use crate::receiver::Receiver;
 use crate::resolve::{resolve_uri, DnsResolver, ResolveError, RouteConfig, Target};
 
@@ -49,7 +51,16 @@ struct Delivery {
     last_target: Option<Target>,
     options: DeliverOptions,
     tx: Option<TxId>,
-    call_id: String,
+}
+
+/// The Call-ID of a delivery's request, as text (empty when it has none). Read when needed
+/// (a cancel by call, a log line) rather than copied into every delivery.
+fn call_id_of(request: &Request) -> String {
+    request
+        .headers()
+        .call_id()
+        .map(|c| c.to_string())
+        .unwrap_or_default()
 }
 
 pub(crate) struct Driver {
@@ -197,7 +208,7 @@ impl Driver {
                 let ids: Vec<_> = self
                     .deliveries
                     .iter()
-                    .filter(|(_, d)| d.call_id == call_id)
+                    .filter(|(_, d)| call_id_of(&d.request) == call_id)
                     .map(|(id, _)| *id)
                     .collect();
                 for id in ids {
@@ -231,11 +242,6 @@ impl Driver {
             });
         match found {
             Some((Ok(cancel), route)) => {
-                let call_id = cancel
-                    .headers()
-                    .call_id()
-                    .map(|c| c.to_string())
-                    .unwrap_or_default();
                 let reliable = self.legs[route.leg].protocol().is_reliable();
                 match self
                     .layer
@@ -251,7 +257,6 @@ impl Driver {
                                 last_target: None,
                                 options,
                                 tx: Some(tx),
-                                call_id,
                             },
                         );
                     }
@@ -282,11 +287,6 @@ impl Driver {
     }
 
     fn deliver_request(&mut self, id: DeliveryId, request: Request, options: DeliverOptions) {
-        let call_id = request
-            .headers()
-            .call_id()
-            .map(|c| c.to_string())
-            .unwrap_or_default();
         let dst = options.dst.clone();
         // The next hop is the first Route (loose or strict routing alike), else the
         // Request-URI (RFC 3261 §8.1.2).
@@ -302,7 +302,6 @@ impl Driver {
                 last_target: None,
                 options,
                 tx: None,
-                call_id,
             },
         );
         match dst {
@@ -355,8 +354,19 @@ impl Driver {
                 tracing::debug!(%target, "no leg can deliver there; next target");
                 continue;
             };
-            let mut request = d.request.clone();
-            if d.options.add_via.unwrap_or(true) {
+            let stateful = d.options.do_retransmits.unwrap_or(self.do_retransmits);
+            let once = d.request.method() == &Method::Ack || !stateful;
+            let add = d.options.add_via.unwrap_or(true);
+            // Sent once and forgotten (a stateless proxy's forward, an ACK): the delivery ends
+            // here, so its request is taken rather than copied.
+            let mut request = match once {
+                true => match self.deliveries.remove(&id) {
+                    Some(d) => d.request,
+                    None => return,
+                },
+                false => d.request.clone(),
+            };
+            if add {
                 let branch = sip_packet::random::branch(&mut self.rng);
                 let l = &self.legs[leg];
                 let (host, port) = l.sent_by();
@@ -368,10 +378,8 @@ impl Driver {
             }
             let route = Route { leg, dest };
             let reliable = self.legs[leg].protocol().is_reliable();
-            let stateful = d.options.do_retransmits.unwrap_or(self.do_retransmits);
-            if request.method() == &Method::Ack || !stateful {
+            if once {
                 self.layer.send_stateless(route, request.to_bytes());
-                self.deliveries.remove(&id);
                 return;
             }
             match self.layer.send_request(now(), request, route, reliable) {
@@ -394,16 +402,21 @@ impl Driver {
             }
             match d.options.callback.as_mut() {
                 Some(cb) => cb(DeliveryEvent::Failed(err)),
-                None => tracing::info!(%err, call_id = d.call_id, "delivery failed"),
+                None => {
+                    tracing::info!(%err, call_id = call_id_of(&d.request), "delivery failed")
+                }
             }
         }
     }
 
     fn deliver_response(&mut self, response: Response, options: DeliverOptions) {
-        match self.layer.send_response(now(), response.clone()) {
-            Ok(()) => {}
-            Err(LayerError::NoTransaction) => self.send_response_statelessly(response, &options),
-            Err(e) => tracing::warn!(%e, status = response.status(), "response not sent"),
+        let status = response.status();
+        match self.layer.send_response_or_return(now(), response) {
+            ResponseOutcome::Taken(Ok(())) => {}
+            ResponseOutcome::NoTransaction(response) => {
+                self.send_response_statelessly(response, &options)
+            }
+            ResponseOutcome::Taken(Err(e)) => tracing::warn!(%e, status, "response not sent"),
         }
     }
 
@@ -522,10 +535,13 @@ impl Driver {
                 if !self.do_retransmits {
                     // Stateless (a stateless proxy): no server transaction absorbs
                     // retransmissions; each goes to the receiver, to be forwarded again.
-                    self.deliver_to_receiver(Message::Request(request), leg, inbound.source);
+                    self.deliver_to_receiver(&Message::Request(request), leg, inbound.source);
                     return;
                 }
-                let overload_answer = (request.method() != &Method::Ack).then(|| {
+                // Built only when the layer is full, the one case that sends it: a 503 costs
+                // as much to build as the answer the request is about to get.
+                let full = self.layer.server_count() >= self.layer.max_server_transactions();
+                let overload_answer = (full && request.method() != &Method::Ack).then(|| {
                     let mut busy = Response::from_request(&request, 503, None);
                     busy.headers_mut().add("Retry-After", "5");
                     busy
@@ -577,9 +593,9 @@ impl Driver {
         }
     }
 
-    fn deliver_to_receiver(&mut self, msg: Message, leg: usize, from: SocketAddr) -> bool {
+    fn deliver_to_receiver(&mut self, msg: &Message, leg: usize, from: SocketAddr) -> bool {
         match &self.receiver {
-            Some(r) => r.receive(&msg, &self.legs[leg], from),
+            Some(r) => r.receive(msg, &self.legs[leg], from),
             None => false,
         }
     }
@@ -648,11 +664,11 @@ impl Driver {
                         tracing::debug!(%e, "100 Trying not sent");
                     }
                 }
-                let handled =
-                    self.deliver_to_receiver(Message::Request(request.clone()), route.leg, from);
-                if !handled && server.is_some() {
+                let request = Message::Request(request);
+                let handled = self.deliver_to_receiver(&request, route.leg, from);
+                if let (false, Some(_), Message::Request(request)) = (handled, &server, &request) {
                     // Nobody here does this method: say so rather than let the client time out.
-                    let mut resp = Response::from_request(&request, 501, None);
+                    let mut resp = Response::from_request(request, 501, None);
                     let _ = resp.set_to_tag(&sip_packet::random::tag(&mut self.rng));
                     tracing::debug!(%method, %from, "request not handled; 501");
                     if let Err(e) = self.layer.send_response(now(), resp) {
@@ -683,7 +699,7 @@ impl Driver {
                     None => {
                         if let Some(route) = route {
                             self.deliver_to_receiver(
-                                Message::Response(response),
+                                &Message::Response(response),
                                 route.leg,
                                 route.dest.addr,
                             );
@@ -692,7 +708,7 @@ impl Driver {
                 }
             }
             LayerEvent::StrayResponse { response, route } => {
-                self.deliver_to_receiver(Message::Response(response), route.leg, route.dest.addr);
+                self.deliver_to_receiver(&Message::Response(response), route.leg, route.dest.addr);
             }
             LayerEvent::ClientFailed { id: tx, reason } => {
                 let Some(id) = self.by_tx.remove(&tx) else {
@@ -724,7 +740,7 @@ impl Driver {
                 }
             }
             LayerEvent::Ack { request, route } => {
-                self.deliver_to_receiver(Message::Request(request), route.leg, route.dest.addr);
+                self.deliver_to_receiver(&Message::Request(request), route.leg, route.dest.addr);
             }
             LayerEvent::ServerFailed { key, reason } => {
                 tracing::info!(?key, ?reason, "server transaction failed");

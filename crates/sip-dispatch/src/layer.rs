@@ -107,6 +107,16 @@ pub enum LayerEvent<R> {
     },
 }
 
+/// What [`TransactionLayer::send_response_or_return`] did with a response.
+#[derive(Debug)]
+#[must_use]
+pub enum ResponseOutcome {
+    /// A server transaction matched it: it sends it, or refused it (the error says why).
+    Taken(Result<(), LayerError>),
+    /// No server transaction matches it: the response comes back, to be sent statelessly.
+    NoTransaction(Response),
+}
+
 /// Misuse of the layer, or a message it cannot take.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -226,6 +236,13 @@ impl<R: Clone> TransactionLayer<R> {
         self.servers.len()
     }
 
+    /// The most server transactions at once (see
+    /// [`with_max_server_transactions`](Self::with_max_server_transactions)): at
+    /// [`server_count`](Self::server_count) equal to it, a new request is refused.
+    pub fn max_server_transactions(&self) -> usize {
+        self.max_server_transactions
+    }
+
     /// Starts a client transaction for `request`, whose top Via already carries our branch.
     pub fn send_request(
         &mut self,
@@ -326,15 +343,29 @@ impl<R: Clone> TransactionLayer<R> {
     /// The user's response to a request; it goes out through the request's server
     /// transaction, along the route the request came by.
     pub fn send_response(&mut self, now: Instant, response: Response) -> Result<(), LayerError> {
-        let key = ServerKey::from_headers(response.headers())?;
-        let id = *self
-            .server_index
-            .get(&key)
-            .ok_or(LayerError::NoTransaction)?;
-        let entry = self.servers.get_mut(&id).ok_or(LayerError::NoTransaction)?;
+        match self.send_response_or_return(now, response) {
+            ResponseOutcome::Taken(result) => result,
+            ResponseOutcome::NoTransaction(_) => Err(LayerError::NoTransaction),
+        }
+    }
+
+    /// [`send_response`](Self::send_response) for a caller that sends a response without a
+    /// transaction itself (a proxy's forward): the response comes back instead of
+    /// [`LayerError::NoTransaction`], so the caller need not copy every response in case.
+    pub fn send_response_or_return(&mut self, now: Instant, response: Response) -> ResponseOutcome {
+        let key = match ServerKey::from_headers(response.headers()) {
+            Ok(key) => key,
+            Err(e) => return ResponseOutcome::Taken(Err(e.into())),
+        };
+        let Some(&id) = self.server_index.get(&key) else {
+            return ResponseOutcome::NoTransaction(response);
+        };
+        let Some(entry) = self.servers.get_mut(&id) else {
+            return ResponseOutcome::NoTransaction(response);
+        };
         let result = entry.tx.send_response(now, response);
         self.drain_server(id);
-        Ok(result?)
+        ResponseOutcome::Taken(result.map_err(LayerError::from))
     }
 
     /// The route of a server transaction: where its responses go.

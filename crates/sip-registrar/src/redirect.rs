@@ -17,6 +17,8 @@ use crate::registrar::{Lookup, Registrar};
 /// What a [`Redirect`] does with a request.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+// One per request, handed back at once: boxing the response would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 pub enum RedirectAction {
     /// Not for the redirect server (a REGISTER, a response, an address outside the
     /// registrar's domains): the next member of the chain may take it.

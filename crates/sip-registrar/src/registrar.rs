@@ -346,8 +346,23 @@ impl Registrar {
             let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
             sip_packet::random::tag(&mut *rng)
         };
-        // A To that does not parse has no tag to add to; the response still goes out.
-        let _ = r.set_to_tag(&tag);
+        // §8.2.6.2: our tag on a To that has none. Appended to the To as received: `;tag=`
+        // is a header parameter after a name-addr and after a bare addr-spec alike, so this
+        // is the header `set_to_tag` writes, without parsing the address and printing it
+        // again (which was most of the cost of building the answer).
+        match r.headers().to_tag() {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                if let Some(to) = r.headers().get(HeaderName::To) {
+                    let to = format!("{};tag={tag}", to.trim_end());
+                    r.headers_mut().set(HeaderName::To, to);
+                }
+            }
+            // A To that does not parse has no tag to add to; the response still goes out.
+            Err(_) => {
+                let _ = r.set_to_tag(&tag);
+            }
+        }
         r
     }
 

@@ -355,4 +355,33 @@ fn a_flood_of_new_requests_is_refused_past_the_cap() {
     // Retransmissions of running transactions are still absorbed.
     let again = request(&INVITE.replace("z9hG4bKinv1", "z9hG4bKflood0"));
     assert_eq!(layer.handle_request(now, again, 0, false), Ok(()));
+    // What the driver reads to build its 503 only when it is needed.
+    assert_eq!(layer.server_count(), layer.max_server_transactions());
+}
+
+#[test]
+fn a_response_without_a_transaction_comes_back_whole_and_one_with_is_sent() {
+    let mut p = Pair::new();
+    let stray = answer(&invite(), 200);
+    match p.bob.send_response_or_return(p.now, stray.clone()) {
+        ResponseOutcome::NoTransaction(back) => assert_eq!(back.to_bytes(), stray.to_bytes()),
+        other => panic!("{other:?}"),
+    }
+    assert!(p.bob.poll_transmit().is_none());
+
+    p.bob
+        .handle_request(p.now, invite(), Side::Alice, false)
+        .unwrap();
+    std::iter::from_fn(|| p.bob.poll_event()).for_each(drop);
+    let ok = answer(&invite(), 486);
+    assert!(matches!(
+        p.bob.send_response_or_return(p.now, ok.clone()),
+        ResponseOutcome::Taken(Ok(()))
+    ));
+    assert_eq!(p.bob.poll_transmit().unwrap().bytes, ok.to_bytes());
+    // A second final response is the transaction's to refuse, not sent statelessly.
+    assert!(matches!(
+        p.bob.send_response_or_return(p.now, answer(&invite(), 200)),
+        ResponseOutcome::Taken(Err(LayerError::Transaction(_)))
+    ));
 }

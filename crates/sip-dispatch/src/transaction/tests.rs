@@ -337,7 +337,7 @@ fn server_invite_non_2xx_is_retransmitted_by_timer_g_until_ack() {
     assert!(tx.poll_transmit().is_some());
     let mut ack = req.create_ack(&response(&req, 404)).unwrap();
     ack.headers_mut()
-        .set("Via", req.headers().get("Via").unwrap().clone());
+        .set("Via", req.headers().get("Via").unwrap());
     tx.handle_request(t0 + ms(13_100), ack.clone());
     assert_eq!(tx.state(), ServerInviteState::Confirmed);
     assert_eq!(

@@ -77,6 +77,45 @@ fn ok_lists_the_binding_with_its_expiry_a_date_and_a_to_tag() {
 }
 
 #[test]
+fn the_to_tag_is_appended_to_the_to_as_received_in_either_form_and_an_existing_one_kept() {
+    let (r, t0) = default();
+    for (to, display, uri) in [
+        (
+            "\"Bob\" <sip:bob@example.com>",
+            Some("Bob"),
+            "sip:bob@example.com",
+        ),
+        (
+            "<sip:bob@example.com;transport=udp>  ",
+            None,
+            "sip:bob@example.com;transport=udp",
+        ),
+        // A bare addr-spec: what follows it are header parameters, the tag among them.
+        ("sip:bob@example.com", None, "sip:bob@example.com"),
+    ] {
+        let req = reg().to(to).contact("<sip:bob@192.0.2.4>").build();
+        let resp = r.handle_register(t0, &req).unwrap();
+        let raw = resp.headers().get(HeaderName::To).unwrap().to_owned();
+        assert!(raw.starts_with(to.trim_end()), "{raw}");
+        let parsed = resp.headers().to().unwrap();
+        let tag = parsed.tag().unwrap();
+        assert!(tag.len() >= 8, "{raw}");
+        assert_eq!(raw, format!("{};tag={tag}", to.trim_end()));
+        assert_eq!(parsed.display_name().as_deref(), display, "{raw}");
+        assert_eq!(parsed.uri().to_string(), uri, "{raw}");
+    }
+    let req = reg()
+        .to("<sip:bob@example.com>;tag=theirs")
+        .contact("<sip:bob@192.0.2.4>")
+        .build();
+    let resp = r.handle_register(t0, &req).unwrap();
+    assert_eq!(
+        resp.headers().get(HeaderName::To).unwrap(),
+        "<sip:bob@example.com>;tag=theirs"
+    );
+}
+
+#[test]
 fn the_ok_lists_every_binding_of_the_address_not_only_the_ones_in_the_request() {
     let (r, t0) = default();
     r.handle_register(
