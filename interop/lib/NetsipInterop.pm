@@ -8,6 +8,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use Net::SIP;
+use Net::SSLeay;
 
 our @EXPORT_OK = qw(make_leg);
 
@@ -25,6 +26,7 @@ sub make_leg {
             SSL_ca_file   => "$certs/ca.pem",
             SSL_cert_file => "$certs/leg.pem",
             SSL_key_file  => "$certs/leg.key",
+            keylog_callback(),
         });
     }
     # The Contact a leg puts into requests and responses it sends: a sip: URI without a
@@ -32,6 +34,23 @@ sub make_leg {
     # of a call come back over UDP.
     my %contact = $proto eq 'tcp' ? (contact => "sip:$addr;transport=tcp") : ();
     return Net::SIP::Leg->new(addr => $addr, proto => $proto, %tls, %contact);
+}
+
+# With NETSIP_TLS_KEYLOG set, the TLS secrets of every session go to that file in the
+# SSLKEYLOGFILE format, so that tshark (the suite's judge) can decrypt and check the SIP
+# inside. Every TLS session of the suite has a Perl peer at one end.
+sub keylog_callback {
+    my $file = $ENV{NETSIP_TLS_KEYLOG} or return ();
+    return () unless defined &Net::SSLeay::CTX_set_keylog_callback;
+    return (SSL_create_ctx_callback => sub {
+        my $ctx = shift;
+        Net::SSLeay::CTX_set_keylog_callback($ctx, sub {
+            my (undef, $line) = @_;
+            open(my $fh, '>>', $file) or return;
+            print $fh "$line\n";
+            close $fh;
+        });
+    });
 }
 
 1;

@@ -10,7 +10,9 @@
 //! and to its sender: one of our programs, or a peer. A malformed SIP message sent by one of
 //! ours fails the judge; one sent by a peer is reported and does not. Frames of other
 //! programs on the machine (ports outside the ledger) are counted and left alone. SIP over
-//! TLS cannot be decoded without the session keys: its records are counted, not judged.
+//! TLS is decrypted with the keys the Perl peers log (`NETSIP_TLS_KEYLOG`, set to
+//! [`KEYLOG`] in the run's folder; every TLS session of the suite has a Perl end) and judged
+//! like the rest; TLS records without SIP (handshakes, sessions without keys) are counted.
 //!
 //! Capturing needs root (or capture rights on `dumpcap`); without them the judge fails and
 //! says so, it is never skipped.
@@ -31,6 +33,10 @@ use super::Report;
 /// The name of the judge's line in the summary.
 pub(super) const NAME: &str = "tshark-judge";
 
+/// The file, in the run's folder, where the Perl peers log their TLS session keys (the
+/// SSLKEYLOGFILE format) for tshark.
+pub(super) const KEYLOG: &str = "tls-keys.log";
+
 /// How long dumpcap may take to start capturing, and to stop.
 const CAPTURE_LIMIT: Duration = Duration::from_secs(10);
 
@@ -46,6 +52,7 @@ const MAX_CAPTURE_KB: u32 = 400_000;
 pub(super) struct Capture {
     child: Option<Child>,
     file: PathBuf,
+    keylog: PathBuf,
     log: PathBuf,
     failure: Option<String>,
 }
@@ -59,6 +66,7 @@ impl Capture {
         let mut capture = Self {
             child: None,
             file,
+            keylog: out.join(KEYLOG),
             log,
             failure: None,
         };
@@ -135,7 +143,7 @@ impl Capture {
             ));
             return Ok(r);
         }
-        let listing = decode(&self.file, ledger)?;
+        let listing = decode(&self.file, &self.keylog, ledger)?;
         let frames: Vec<Frame> = listing.lines().filter_map(Frame::parse).collect();
         let verdict = Verdict::of(&frames, ledger);
         println!("{}", verdict.headline());
@@ -202,8 +210,8 @@ const FIELDS: &[&str] = &[
 /// tshark's listing of `file`: one line per frame that holds SIP or TLS or carries a
 /// malformed mark or an expert error, fields tab-separated, several values in one field
 /// joined with `|`.
-fn decode(file: &Path, ledger: &Ledger) -> Result<String> {
-    let mut cmd = tshark_command(file, ledger);
+fn decode(file: &Path, keylog: &Path, ledger: &Ledger) -> Result<String> {
+    let mut cmd = tshark_command(file, keylog, ledger);
     let out = cmd
         .output()
         .with_context(|| format!("cannot run tshark on {}", file.display()))?;
@@ -223,9 +231,13 @@ fn decode(file: &Path, ledger: &Ledger) -> Result<String> {
     Ok(listing)
 }
 
-fn tshark_command(file: &Path, ledger: &Ledger) -> Command {
+fn tshark_command(file: &Path, keylog: &Path, ledger: &Ledger) -> Command {
     let mut c = Command::new(crate::peers::TSHARK.program);
     c.arg("-r").arg(file).arg("-n");
+    if keylog.is_file() {
+        c.arg("-o")
+            .arg(format!("tls.keylog_file:{}", keylog.display()));
+    }
     // SIP found by its start line on any port, before a dissector that merely owns the port.
     c.args([
         "--enable-heuristic",
@@ -246,8 +258,10 @@ fn tshark_command(file: &Path, ledger: &Ledger) -> Command {
                 c.args(["-d", &format!("udp.port=={},sip", u.port)]);
                 c.args(["-d", &format!("tcp.port=={},sip", u.port)]);
             }
+            // TLS, and SIP inside it once decrypted.
             Carries::Tls => {
                 c.args(["-d", &format!("tcp.port=={},tls", u.port)]);
+                c.args(["-d", &format!("tls.port=={},sip", u.port)]);
             }
             Carries::Media => {}
         }
@@ -402,7 +416,7 @@ struct Verdict {
     messages: usize,
     /// Of them, sent by our programs.
     ours: usize,
-    /// Frames of the suite with TLS records (not decodable without keys).
+    /// Frames of the suite with TLS records but no SIP: handshakes, or sessions without keys.
     tls_frames: usize,
     /// Frames of other programs on the machine, left alone.
     outside: usize,
@@ -469,8 +483,8 @@ impl Verdict {
     fn headline(&self) -> String {
         format!(
             "tshark judge: {} SIP messages decoded ({} from our programs), {} malformed from \
-             ours, {} flagged from peers; {} TLS frames not decodable; {} frames of other \
-             programs ignored",
+             ours, {} flagged from peers; {} TLS frames without SIP (handshakes, or no keys); {} \
+             frames of other programs ignored",
             self.messages,
             self.ours,
             self.our_flagged.len(),
@@ -481,7 +495,8 @@ impl Verdict {
     }
 
     fn into_report(self, r: &mut Report, nothing_ran: bool) {
-        if self.messages == 0 && !nothing_ran {
+        // SIP over TLS cannot be decoded: a run of TLS scenarios alone shows TLS frames only.
+        if self.messages == 0 && self.tls_frames == 0 && !nothing_ran {
             r.problems.push(
                 "no SIP message decoded though scenarios ran: the capture missed them (filter, \
                  interface or ports outside the suite's range)"
@@ -611,6 +626,19 @@ mod tests {
         v.into_report(&mut r, false);
         assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
         assert!(r.problems[0].contains("frame 1"), "{:?}", r.problems);
+    }
+
+    #[test]
+    fn a_run_of_tls_alone_is_not_an_empty_capture() {
+        let mut l = ledger();
+        l.ports[0].carries = Carries::Tls;
+        let tls =
+            Frame::parse(&line(1, 1002.0, 20001, 20002, "sll:ip:tcp:tls", "\t\t\t\t")).unwrap();
+        let v = Verdict::of(&[tls], &l);
+        assert_eq!((v.messages, v.tls_frames), (0, 1));
+        let mut r = Report::new();
+        v.into_report(&mut r, false);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
     }
 
     #[test]
@@ -754,7 +782,7 @@ mod tests {
             ours: false,
             carries: Carries::Media,
         });
-        let c = tshark_command(Path::new("x.pcapng"), &l);
+        let c = tshark_command(Path::new("x.pcapng"), Path::new("/nonexistent/keys"), &l);
         let args: Vec<String> = c
             .get_args()
             .map(|a| a.to_string_lossy().into_owned())
@@ -762,6 +790,9 @@ mod tests {
         assert!(args.contains(&"udp.port==20001,sip".to_owned()));
         assert!(args.contains(&"tcp.port==20002,sip".to_owned()));
         assert!(args.contains(&"tcp.port==20003,tls".to_owned()));
+        assert!(args.contains(&"tls.port==20003,sip".to_owned()));
+        // No key file, no option pointing at it.
+        assert!(!args.iter().any(|a| a.starts_with("tls.keylog_file")));
         assert!(!args.iter().any(|a| a.contains("20004")));
     }
 }

@@ -204,11 +204,13 @@ const SCENARIOS: &[(&str, Play, &str)] = &[
     ),
 ];
 
-/// Where our programs are, and the run's certificates.
+/// Where our programs are, the run's certificates, and where the Perl peers log TLS keys
+/// for the judge.
 struct Setup {
     netsip: PathBuf,
     uac: PathBuf,
     certs: PathBuf,
+    keylog: PathBuf,
 }
 
 /// Runs the selected matrix scenarios, logging into `out/<name>/`; one outcome each.
@@ -227,6 +229,7 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
         netsip: target.join("debug").join("netsip"),
         uac: target.join("debug").join("examples").join("uac"),
         certs: make_certs(&out.join("certs"))?,
+        keylog: out.join(super::judge::KEYLOG),
     };
     for p in [&setup.netsip, &setup.uac] {
         if !p.is_file() {
@@ -357,9 +360,12 @@ fn port_for(ports: &mut Ports, proto: Proto, ours: bool) -> Result<u16> {
     }
 }
 
-fn perl_script(folder: &str, name: &str) -> Command {
+/// A Perl peer; its TLS session keys go to `keylog` for the judge (see
+/// `interop/lib/NetsipInterop.pm`).
+fn perl_script(folder: &str, name: &str, keylog: &Path) -> Command {
     let mut c = Command::new("perl");
-    c.arg(crate::root().join("interop").join(folder).join(name));
+    c.arg(crate::root().join("interop").join(folder).join(name))
+        .env("NETSIP_TLS_KEYLOG", keylog);
     c
 }
 
@@ -483,7 +489,7 @@ fn register(
         ("register_wrong", "wrong-secret", "refused"),
     ] {
         let leg = port_for(ports, proto, false)?;
-        let mut cmd = perl_script("proxy", "perl_register.pl");
+        let mut cmd = perl_script("proxy", "perl_register.pl", &setup.keylog);
         cmd.args(["--leg", &format!("{}:{leg}", host(v6))])
             .args(["--registrar", &format!("{}:{target}", host(v6))])
             .args(["--proto", proto.as_str()])
@@ -671,7 +677,7 @@ fn call_through(
     let h = host(c.v6);
     let mut uas = None;
     if let Some(p) = c.uas_port {
-        let mut cmd = perl_script("matrix", "perl_uas_probe.pl");
+        let mut cmd = perl_script("matrix", "perl_uas_probe.pl", &setup.keylog);
         cmd.args(["--leg", &format!("{h}:{p}")]).args([
             "--code",
             &c.expect.to_string(),
@@ -687,7 +693,7 @@ fn call_through(
         uas = Some(probe);
     }
     let leg = port_for(ports, c.uac, false)?;
-    let mut cmd = perl_script("matrix", "perl_uac_probe.pl");
+    let mut cmd = perl_script("matrix", "perl_uac_probe.pl", &setup.keylog);
     cmd.args(["--leg", &format!("{h}:{leg}")])
         .args(["--proxy", &format!("{h}:{}", c.proxy_port)])
         .args(["--proto", c.uac.as_str()])
@@ -831,7 +837,7 @@ fn perl_call(
     let target = format!("{h}:{}", proxy.tls_port.unwrap_or(proxy.port));
     let scheme = if proto == Proto::Tls { "sips" } else { "sip" };
     let perl = |script: &str, leg: u16| {
-        let mut c = perl_script("proxy", script);
+        let mut c = perl_script("proxy", script, &setup.keylog);
         c.args(["--leg", &format!("{h}:{leg}")])
             .args(["--proxy", &target])
             .args(["--proto", proto.as_str()])
@@ -904,7 +910,7 @@ fn endpoint_call(
     let mut r = Report::new();
     let h = host(v6);
     let port = ports.free()?;
-    let mut cmd = perl_script("endpoint", "perl_uas.pl");
+    let mut cmd = perl_script("endpoint", "perl_uas.pl", &setup.keylog);
     cmd.args(["--listen", &format!("{h}:{port}")]).args([
         "--proto",
         proto.as_str(),
