@@ -9,6 +9,7 @@
 //! | `matrix-proxy-block-405` | `proxy --block INVITE=405` | `perl_uac_probe.pl` | the caller gets 405 with only its own Via |
 //! | `matrix-proxy-maddr` | `proxy` | `perl_uac_probe.pl --route` calls `sip:bob@nowhere.invalid:PORT;maddr=127.0.0.1` | the request reaches the callee at the maddr (RFC 3263 §4), its 404 comes back |
 //! | `matrix-endpoint-uac-perl-uas-{tcp,udp6,tcp6}` | the `uac` example of sip-endpoint | `interop/endpoint/perl_uas.pl --proto P` | both see the call set up and torn down |
+//! | `matrix-endpoint-perl-register-call-{tcp,udp6,tcp6}` | the `registrar` and `uas` examples | `interop/endpoint/perl_uac.pl --proto P` registers, then calls | all exit 0; the registrar printed the binding; `uas` saw INVITE, ACK, BYE |
 //!
 //! TLS uses a CA and one leaf certificate (for 127.0.0.1, ::1 and localhost) made with
 //! openssl into `target/interop/certs/` at the start of the run: never committed. Net::SIP
@@ -77,6 +78,8 @@ enum Play {
     /// A Perl callee registers at the proxy's registrar over `proto`, a Perl caller calls it
     /// through the proxy over `proto`, with RTP.
     PerlCall { proto: Proto, v6: bool },
+    /// The Perl client registers at our `registrar` example and calls our `uas` example.
+    EndpointPerlCall { proto: Proto, v6: bool },
 }
 
 const SCENARIOS: &[(&str, Play, &str)] = &[
@@ -202,6 +205,30 @@ const SCENARIOS: &[(&str, Play, &str)] = &[
         },
         "uac -> Net::SIP listen (tcp, [::1])",
     ),
+    (
+        "matrix-endpoint-perl-register-call-tcp",
+        Play::EndpointPerlCall {
+            proto: Proto::Tcp,
+            v6: false,
+        },
+        "Net::SIP register -> registrar, invite -> uas (tcp)",
+    ),
+    (
+        "matrix-endpoint-perl-register-call-udp6",
+        Play::EndpointPerlCall {
+            proto: Proto::Udp,
+            v6: true,
+        },
+        "Net::SIP register -> registrar, invite -> uas (udp, [::1])",
+    ),
+    (
+        "matrix-endpoint-perl-register-call-tcp6",
+        Play::EndpointPerlCall {
+            proto: Proto::Tcp,
+            v6: true,
+        },
+        "Net::SIP register -> registrar, invite -> uas (tcp, [::1])",
+    ),
 ];
 
 /// Where our programs are, the run's certificates, and where the Perl peers log TLS keys
@@ -209,6 +236,8 @@ const SCENARIOS: &[(&str, Play, &str)] = &[
 struct Setup {
     netsip: PathBuf,
     uac: PathBuf,
+    uas: PathBuf,
+    registrar: PathBuf,
     certs: PathBuf,
     keylog: PathBuf,
 }
@@ -228,10 +257,12 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
     let setup = Setup {
         netsip: target.join("debug").join("netsip"),
         uac: target.join("debug").join("examples").join("uac"),
+        uas: target.join("debug").join("examples").join("uas"),
+        registrar: target.join("debug").join("examples").join("registrar"),
         certs: make_certs(&out.join("certs"))?,
         keylog: out.join(super::judge::KEYLOG),
     };
-    for p in [&setup.netsip, &setup.uac] {
+    for p in [&setup.netsip, &setup.uac, &setup.uas, &setup.registrar] {
         if !p.is_file() {
             bail!("{} is missing after the build", p.display());
         }
@@ -455,6 +486,9 @@ fn run_one(play: Play, setup: &Setup, dir: &Path) -> Result<Report> {
             endpoint_call(proto, v6, setup, &mut ports, dir, deadline)
         }
         Play::PerlCall { proto, v6 } => perl_call(proto, v6, setup, &mut ports, dir, deadline),
+        Play::EndpointPerlCall { proto, v6 } => {
+            endpoint_perl_call(proto, v6, setup, &mut ports, dir, deadline)
+        }
     }
 }
 
@@ -955,6 +989,67 @@ fn endpoint_call(
     if !r.problems.is_empty() {
         r.add_our_evidence(&uac);
         r.add_our_evidence(&perl);
+    }
+    Ok(r)
+}
+
+/// The Perl client registers at our `registrar` example and calls our `uas` example, all
+/// over `proto` on `host(v6)`.
+fn endpoint_perl_call(
+    proto: Proto,
+    v6: bool,
+    setup: &Setup,
+    ports: &mut Ports,
+    dir: &Path,
+    deadline: Instant,
+) -> Result<Report> {
+    let mut r = Report::new();
+    let (h, p) = (host(v6), proto.as_str());
+    let (reg_port, uas_port) = (ports.ours()?, ports.ours()?);
+    let mut cmd = our(&setup.registrar);
+    cmd.args(["--listen", &format!("{p}:{h}:{reg_port}")])
+        .args(["--registrations", "1", "--timeout", "25"]);
+    let mut registrar = Running::spawn("registrar", cmd, dir)?;
+    let mut cmd = our(&setup.uas);
+    cmd.args(["--listen", &format!("{p}:{h}:{uas_port}")])
+        .args(["--calls", "1", "--timeout", "25"]);
+    let mut uas = Running::spawn("uas", cmd, dir)?;
+    for (server, port) in [(&mut registrar, reg_port), (&mut uas, uas_port)] {
+        if let Err(e) = wait_bound_on(server, ip(v6), port, proto != Proto::Udp, STARTUP_LIMIT) {
+            r.problems.push(format!("{e:#}"));
+            r.add_our_evidence(server);
+            return Ok(r);
+        }
+    }
+    let mut cmd = perl_script("endpoint", "perl_uac.pl", &setup.keylog);
+    cmd.args(["--leg", &format!("{h}:{}", ports.free()?)])
+        .args(["--registrar", &format!("{h}:{reg_port}")])
+        .args(["--to", &format!("{h}:{uas_port}")])
+        .args(["--proto", p]);
+    let mut perl = Running::spawn("perl_uac", cmd, dir)?;
+    let perl_end = perl.wait(deadline);
+    let uas_end = uas.wait(deadline);
+    let reg_end = registrar.wait(deadline);
+    r.check_ours(&perl, perl_end);
+    r.check_ours(&registrar, reg_end);
+    r.check_ours(&uas, uas_end);
+    for (who, lines) in [
+        (&perl, &["registered for ", "call up", "call torn down"][..]),
+        (&registrar, &["registered "][..]),
+        (&uas, &["INVITE ", "ACK ", "BYE "][..]),
+    ] {
+        let out = who.stdout();
+        for want in lines {
+            if !out.lines().any(|l| l.starts_with(want)) {
+                r.problems
+                    .push(format!("{} never printed {want:?}", who.name()));
+            }
+        }
+    }
+    if !r.problems.is_empty() {
+        r.add_our_evidence(&perl);
+        r.add_our_evidence(&registrar);
+        r.add_our_evidence(&uas);
     }
     Ok(r)
 }
