@@ -38,13 +38,11 @@ impl ProxyBranch {
     /// The branch for `request` as it was received (before any change by the proxy).
     pub fn of(request: &Request) -> Self {
         let h = request.headers();
-        let call_id = h.call_id().map(|c| c.to_string()).unwrap_or_default();
+        // Borrowed from the message, and the From tag read without parsing the whole From:
+        // this runs for every request the proxy forwards.
+        let call_id = h.call_id().unwrap_or_default();
         let cseq = h.cseq().map(|c| c.seq().to_string()).unwrap_or_default();
-        let from_tag = h
-            .from()
-            .ok()
-            .and_then(|f| f.tag().map(str::to_owned))
-            .unwrap_or_default();
+        let from_tag = h.from_tag().ok().flatten().unwrap_or_default();
         let uri = request.uri().to_string();
 
         let mut t = Fields::new();
@@ -56,7 +54,7 @@ impl ProxyBranch {
             }
             _ => {
                 // RFC 2543 peers: no unique branch; hash what identifies the transaction.
-                t.add(h.get("Via").map(|v| v.as_ref()).unwrap_or_default());
+                t.add(h.get("Via").unwrap_or_default());
                 let to_tag = h
                     .to()
                     .ok()
@@ -65,12 +63,12 @@ impl ProxyBranch {
                 t.add(&to_tag);
             }
         }
-        for f in [&call_id, &cseq, &from_tag, &uri] {
+        for f in [call_id, &cseq, from_tag, &uri] {
             t.add(f);
         }
 
         let mut l = Fields::new();
-        for f in [&uri, &call_id, &from_tag, &cseq] {
+        for f in [&uri, call_id, from_tag, &cseq] {
             l.add(f);
         }
         for r in h.get_all("Route") {
