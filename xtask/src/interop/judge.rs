@@ -14,7 +14,7 @@
 //! [`KEYLOG`] in the run's folder; every TLS session of the suite has a Perl end) and judged
 //! like the rest; TLS records without SIP (handshakes, sessions without keys) are counted.
 //!
-//! Capturing needs root (or capture rights on `dumpcap`); without them the judge fails and
+//! Capturing on loopback needs root (CI runs as root); run otherwise, the judge fails and
 //! says so, it is never skipped.
 
 use std::fmt::Write as _;
@@ -82,9 +82,8 @@ impl Capture {
         }
         if !crate::peers::is_root() {
             bail!(
-                "capturing on lo needs root: run the suite as root (CI does), e.g. `sudo -E \
-                 cargo xtask interop`, or give dumpcap capture rights (`sudo dpkg-reconfigure \
-                 wireshark-common` and join the wireshark group)"
+                "the tshark judge captures on lo, which needs root: run the suite as root, as \
+                 CI does (e.g. `sudo -E cargo xtask interop`)"
             );
         }
         let filter = format!(
