@@ -154,6 +154,6 @@ printf "total calls=%d/%d seconds=%.2f sent=%d received=%d lost=%d ignored=%d%s\
 # Hang up; a callee too busy to answer every BYE in time does not change the numbers.
 my $byes = 0;
 $_->bye(cb_final => sub { $byes++ }) for @calls;
-my $bye_end = gettimeofday() + 3;
+my $bye_end = gettimeofday() + 2;
 $ua->loop(0.1) while $byes < @calls && gettimeofday() < $bye_end;
 exit 0;

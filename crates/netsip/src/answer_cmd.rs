@@ -17,7 +17,7 @@ use sip_simple::media::AudioFile;
 use sip_simple::{EndReason, IncomingCall, ListenOptions, Media, Recorder};
 use tokio::sync::mpsc;
 
-use crate::call_cmd::{parse_seconds, start, UaArgs};
+use crate::call_cmd::{announce, bind, parse_seconds, UaArgs};
 use crate::daemon::{init_tracing, shutdown_signal};
 
 /// Arguments of `netsip answer`.
@@ -181,7 +181,7 @@ async fn serve(args: &AnswerArgs) -> Result<()> {
         record_dir: args.record_dir.clone(),
     };
 
-    let simple = start(&args.ua, "answer").await?;
+    let simple = bind(&args.ua, "answer").await?;
     let numbers = Arc::new(Mutex::new(Numbers::default()));
     let (ended_tx, mut ended_rx) = mpsc::unbounded_channel::<()>();
     let max_duration = args.max_duration;
@@ -227,6 +227,8 @@ async fn serve(args: &AnswerArgs) -> Result<()> {
             let _ = ended_tx.send(());
         });
     simple.listen(options);
+    // Only now: whoever waits for this line may call at once.
+    announce(&simple, &args.ua).await?;
 
     let mut done = 0u64;
     loop {

@@ -242,7 +242,7 @@ async fn bench(args: &BenchArgs) -> Result<()> {
     for call in calls {
         byes.spawn(async move { call.hangup().await });
     }
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
         while byes.join_next().await.is_some() {}
     })
     .await;

@@ -313,10 +313,21 @@ fn offer(preferred: Option<AudioCodec>, configured: &[CodecArg]) -> Vec<AudioCod
 /// Starts the user agent of `ua` (named `default_user` without --from), prints where it
 /// listens (`listening on udp:127.0.0.1:5070`) and registers when --registrar is given.
 pub(crate) async fn start(ua: &UaArgs, default_user: &str) -> Result<Simple> {
-    let protocol = ua.listen_addr()?.protocol;
-    let simple = Simple::new(ua.config(default_user)?)
+    let simple = bind(ua, default_user).await?;
+    announce(&simple, ua).await?;
+    Ok(simple)
+}
+
+/// Starts the user agent of `ua` (named `default_user` without --from), quietly.
+pub(crate) async fn bind(ua: &UaArgs, default_user: &str) -> Result<Simple> {
+    Simple::new(ua.config(default_user)?)
         .await
-        .with_context(|| format!("cannot listen on {}", ua.listen))?;
+        .with_context(|| format!("cannot listen on {}", ua.listen))
+}
+
+/// Prints where `simple` listens and registers it when --registrar is given.
+pub(crate) async fn announce(simple: &Simple, ua: &UaArgs) -> Result<()> {
+    let protocol = ua.listen_addr()?.protocol;
     for addr in simple.local_addrs() {
         println!("listening on {}", TransportAddr::new(protocol, addr));
     }
@@ -327,7 +338,7 @@ pub(crate) async fn start(ua: &UaArgs, default_user: &str) -> Result<Simple> {
             .with_context(|| format!("registration at {registrar} failed"))?;
         println!("registered at {registrar}");
     }
-    Ok(simple)
+    Ok(())
 }
 
 async fn call(args: &CallArgs) -> Result<(), Failure> {

@@ -13,7 +13,11 @@ use std::time::{Duration, Instant};
 use sip_simple::media::AudioFile;
 
 fn netsip() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_netsip"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_netsip"));
+    if std::env::var_os("RUST_LOG").is_none() {
+        c.env("RUST_LOG", "warn");
+    }
+    c
 }
 
 /// A fresh directory for one test's files.
@@ -26,6 +30,11 @@ fn scratch(name: &str) -> PathBuf {
 
 /// `frames` 20 ms packets of μ-law noise that no two places share, as an 8 kHz μ-law WAV.
 fn write_signal(path: &Path, frames: usize, seed: u64) -> Vec<u8> {
+    write_g711_wav(path, frames, seed, 7)
+}
+
+/// `frames` packets of noise as an 8 kHz WAV of format `tag` (7 μ-law, 6 A-law).
+fn write_g711_wav(path: &Path, frames: usize, seed: u64, tag: u16) -> Vec<u8> {
     let mut state = seed | 1;
     let codes: Vec<u8> = (0..frames * 160)
         .map(|_| {
@@ -40,7 +49,7 @@ fn write_signal(path: &Path, frames: usize, seed: u64) -> Vec<u8> {
     let mut w = b"RIFF".to_vec();
     w.extend_from_slice(&(4 + 26 + 12 + 8 + len).to_le_bytes());
     w.extend_from_slice(b"WAVEfmt \x12\0\0\0");
-    w.extend_from_slice(&7u16.to_le_bytes());
+    w.extend_from_slice(&tag.to_le_bytes());
     w.extend_from_slice(&1u16.to_le_bytes());
     w.extend_from_slice(&8000u32.to_le_bytes());
     w.extend_from_slice(&8000u32.to_le_bytes());
@@ -94,9 +103,16 @@ struct Answer {
 }
 
 impl Answer {
+    /// `netsip answer --listen udp:127.0.0.1:0 ARGS`.
     fn start(args: &[&str]) -> Self {
+        let mut all = vec!["answer", "--listen", "udp:127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Self::netsip(&all)
+    }
+
+    /// `netsip ARGS` (a subcommand that prints `listening on ADDR` first).
+    fn netsip(args: &[&str]) -> Self {
         let mut child = netsip()
-            .args(["answer", "--listen", "udp:127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -286,6 +302,80 @@ fn the_answer_machine_records_each_call_by_time_and_caller() {
         .unwrap()
         .samples();
     assert!(heard.iter().filter(|x| x.abs() > 16).count() > 160 * 10);
+}
+
+#[test]
+fn a_re_invite_comes_only_where_the_codec_changes() {
+    let dir = scratch("reinvite");
+    write_g711_wav(&dir.join("u1.wav"), 15, 1, 7);
+    write_g711_wav(&dir.join("u2.wav"), 15, 2, 7);
+    write_g711_wav(&dir.join("a1.wav"), 15, 3, 6);
+    let answer = Answer::start(&["--echo", "--calls", "2"]);
+    let send = |files: &[&str]| {
+        let mut args = vec![answer.uri(), "--from".into(), "sip:f@127.0.0.1".into()];
+        for f in files {
+            args.push("--send".into());
+            args.push((*f).into());
+        }
+        args.push("--record".into());
+        args.push("back.wav".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = call(&args, &dir);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (
+            text(&out.stdout),
+            AudioFile::read(dir.join("back.wav")).unwrap(),
+        )
+    };
+    // Two μ-law files: one offer serves both.
+    let (stdout, back) = send(&["u1.wav", "u2.wav"]);
+    assert!(!stdout.contains("re-INVITE"), "{stdout}");
+    assert!(stdout.contains("files sent"), "{stdout}");
+    assert!(back.samples_len() >= 25 * 160, "both files came back");
+    // μ-law, μ-law, A-law: one re-INVITE, before the A-law file.
+    let (stdout, back) = send(&["u1.wav", "u2.wav", "a1.wav"]);
+    assert_eq!(stdout.matches("re-INVITE for PCMA").count(), 1, "{stdout}");
+    assert!(stdout.contains("files sent"), "{stdout}");
+    assert!(back.samples_len() >= 40 * 160, "all three files came back");
+    let (status, _) = answer.finish();
+    assert!(status.success());
+}
+
+#[test]
+fn the_answerer_registers_and_takes_calls_through_the_proxy() {
+    let proxy = Answer::netsip(&["proxy", "--listen", "udp:127.0.0.1:0", "--registrar"]);
+    let answer = Answer::start(&[
+        "--from",
+        "sip:box@example.com",
+        "--registrar",
+        &proxy.addr,
+        "--echo",
+        "--calls",
+        "1",
+    ]);
+    answer.wait_line("registered at ", Duration::from_secs(10));
+    let dir = scratch("registered");
+    let out = call(
+        &[
+            "sip:box@example.com",
+            "--from",
+            "sip:caller@example.com",
+            "--proxy",
+            &proxy.addr,
+            "--duration",
+            "0.5",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (status, lines) = answer.finish();
+    assert!(status.success());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "call 1: established from sip:caller@example.com"),
+        "{lines:?}"
+    );
 }
 
 #[test]
