@@ -22,6 +22,7 @@ pub(crate) mod child;
 mod endpoint;
 mod judge;
 mod matrix;
+mod nat;
 pub(crate) mod netsip_server;
 pub(crate) mod ports;
 mod proxy;
@@ -206,6 +207,7 @@ pub(crate) fn run() -> Result<()> {
     outcomes.extend(endpoint::run(&out, &target)?);
     outcomes.extend(registrar::run(&out)?);
     outcomes.extend(proxy::run(&out)?);
+    outcomes.extend(nat::run(&out)?);
     outcomes.extend(matrix::run(&out, &target)?);
     outcomes.extend(simple::run(&out)?);
     if outcomes.is_empty() {

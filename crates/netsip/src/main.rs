@@ -6,6 +6,7 @@ mod answer_cmd;
 mod bench_cmd;
 mod call_cmd;
 mod daemon;
+mod nathelper_cmd;
 mod parse_cmd;
 mod proxy_cmd;
 mod registrar_cmd;
@@ -45,6 +46,9 @@ enum Command {
     /// N parallel calls to an RTP echo (bench/call.pl): packets sent and lost, round-trip
     /// delay; progress on stderr once a second, the totals on stdout.
     Bench(bench_cmd::BenchArgs),
+    /// Run an RTP relay (Net::SIP::NATHelper::Server) that `netsip proxy --nathelper`
+    /// drives over a control connection, until SIGINT or SIGTERM; prints where it listens.
+    Nathelper(nathelper_cmd::NathelperArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         Command::Call(args) => return call_cmd::main(&args),
         Command::Answer(args) => answer_cmd::run(&args),
         Command::Bench(args) => bench_cmd::run(&args),
+        Command::Nathelper(args) => nathelper_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,8 +1,8 @@
 //! `netsip proxy --listen ADDR... [--registrar] [--domain D]... [--domain2proxy D=HOST:PORT]...
 //! [--record-route] [--auth-file FILE --realm R [--auth-algorithm ALG]...]
 //! [--tls-cert FILE --tls-key FILE] [--tls-ca FILE] [--block METHOD=CODE]...
-//! [--drop-user-agent PATTERN]...`: Net::SIP's stateless_proxy.pl and
-//! test_registrar_and_proxy.pl.
+//! [--drop-user-agent PATTERN]... [--nat [--rtp-ports MIN-MAX] | --nathelper ADDR]`: Net::SIP's
+//! stateless_proxy.pl and test_registrar_and_proxy.pl.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -71,6 +71,9 @@ pub(crate) struct ProxyArgs {
     /// When to rewrite Contact headers to point at the proxy (for clients behind NAT).
     #[arg(long, value_enum, default_value_t = Rewrite::BetweenLegs)]
     rewrite_contact: Rewrite,
+    /// --nat, --nathelper and the relay's options (nathelper_cmd).
+    #[command(flatten)]
+    nat: crate::nathelper_cmd::ProxyNatArgs,
 }
 
 /// The certificates of `tls:` legs.
@@ -295,6 +298,9 @@ async fn serve(args: &ProxyArgs, plan: Plan) -> Result<()> {
         ));
         let locator: Arc<dyn Locate> = registrar;
         config = config.locator(locator);
+    }
+    if let Some(helper) = args.nat.helper()? {
+        config = config.nat(helper);
     }
     let proxy = StatelessProxy::new(dispatcher.clone(), config);
     members.push(Arc::new(proxy));

@@ -6,6 +6,7 @@ use sip_dispatch::resolve::RouteConfig;
 use sip_packet::Uri;
 
 use crate::locate::Locate;
+use crate::nat::{NatHelper, NatScope};
 
 /// When Contact headers are rewritten to point at the proxy ([`crate::ContactRewriter`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,6 +40,11 @@ pub struct ProxyConfig {
     pub route: RouteConfig,
     /// The location service (e.g. a registrar).
     pub locator: Option<Arc<dyn Locate>>,
+    /// The NAT helper that relays the media of calls through the proxy (Net::SIP's
+    /// `nathelper`); none: SDP passes untouched.
+    pub nat: Option<Arc<dyn NatHelper>>,
+    /// Which calls the NAT helper relays.
+    pub nat_scope: NatScope,
 }
 
 impl std::fmt::Debug for ProxyConfig {
@@ -49,13 +55,15 @@ impl std::fmt::Debug for ProxyConfig {
             .field("domains", &self.domains)
             .field("route", &self.route)
             .field("locator", &self.locator.is_some())
+            .field("nat", &self.nat)
+            .field("nat_scope", &self.nat_scope)
             .finish()
     }
 }
 
 impl ProxyConfig {
     /// No Record-Route, contacts rewritten between legs, no domains, no static routes, no
-    /// locator.
+    /// locator, no NAT helper.
     pub fn new() -> Self {
         Self::default()
     }
@@ -99,6 +107,20 @@ impl ProxyConfig {
     #[must_use]
     pub fn locator(mut self, locator: Arc<dyn Locate>) -> Self {
         self.locator = Some(locator);
+        self
+    }
+
+    /// Relays the media of calls through this NAT helper (see [`crate::nat`]).
+    #[must_use]
+    pub fn nat(mut self, helper: Arc<dyn NatHelper>) -> Self {
+        self.nat = Some(helper);
+        self
+    }
+
+    /// Which calls the NAT helper relays (every call unless set).
+    #[must_use]
+    pub fn nat_scope(mut self, scope: NatScope) -> Self {
+        self.nat_scope = scope;
         self
     }
 }

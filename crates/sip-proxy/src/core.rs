@@ -360,6 +360,28 @@ impl ProxyCore {
         let (Some(inl), Some(out)) = (self.legs.get(in_leg), self.legs.get(out_leg)) else {
             return Decision::Drop("unknown leg");
         };
+        // The NAT helper's part (crate::nat), decided before our Via goes on so that a
+        // refusal answers the request as it came.
+        let nat = match self.nat_for_request(&request, in_leg, out_leg) {
+            Ok(work) => work.map(|w| {
+                let refusal = (request.method() != &Method::Ack).then(|| {
+                    let busy = reply(&request, 503, Some("Media Relay Unavailable"), branch);
+                    (busy, in_leg, reply_to.clone())
+                });
+                (w, refusal)
+            }),
+            Err(_) if request.method() == &Method::Ack => {
+                return Decision::Drop("ACK whose SDP the NAT helper cannot read")
+            }
+            Err(e) => {
+                let (status, reason) = e.status();
+                return Decision::Respond {
+                    response: reply(&request, status, Some(reason), branch),
+                    leg: in_leg,
+                    target: reply_to,
+                };
+            }
+        };
         if self.config.record_route && request.method() != &Method::Register {
             // RFC 3261 §10.2: REGISTER is not record-routed. Double Record-Route (RFC 5658)
             // when the legs differ: the UAS's route set starts at the leg facing it, the
@@ -376,10 +398,14 @@ impl ProxyCore {
             (out.protocol, out.sent_by.0.clone(), out.sent_by.1),
             &branch.value(),
         );
-        Decision::Forward {
-            message: Message::Request(request),
-            leg: out_leg,
-            target,
+        let message = Message::Request(request);
+        match nat {
+            Some((work, refusal)) => Self::nat_decision(message, out_leg, target, work, refusal),
+            None => Decision::Forward {
+                message,
+                leg: out_leg,
+                target,
+            },
         }
     }
 
@@ -396,11 +422,18 @@ impl ProxyCore {
         else {
             return Decision::Drop("no leg for the response's next hop");
         };
+        let Ok(nat) = self.nat_for_response(&response, in_leg, out_leg) else {
+            return Decision::Drop("response whose SDP the NAT helper cannot read");
+        };
         self.rewrite_contacts(response.headers_mut(), in_leg, out_leg, from);
-        Decision::Forward {
-            message: Message::Response(response),
-            leg: out_leg,
-            target,
+        let message = Message::Response(response);
+        match nat {
+            Some(work) => Self::nat_decision(message, out_leg, target, work, None),
+            None => Decision::Forward {
+                message,
+                leg: out_leg,
+                target,
+            },
         }
     }
 

@@ -6,6 +6,7 @@ use sip_dispatch::resolve::Target;
 use sip_packet::{Message, Uri};
 
 use crate::branch::ProxyBranch;
+use crate::nat::NatPending;
 
 /// What to do with a message ([`ProxyCore`](crate::ProxyCore)'s answer).
 #[derive(Debug, Clone)]
@@ -34,6 +35,10 @@ pub enum Decision {
     /// Resolve [`Pending::uri`] (RFC 3263), then hand the targets to
     /// [`ProxyCore::handle_resolved`](crate::ProxyCore::handle_resolved).
     Resolve(Box<Pending>),
+    /// Ask the NAT helper ([`ProxyConfig::nat`](crate::ProxyConfig::nat)) for the relay
+    /// sockets of [`NatPending::allocation`], then hand its answer to
+    /// [`ProxyCore::handle_nat`](crate::ProxyCore::handle_nat).
+    Nat(Box<NatPending>),
     /// Drop the message; the reason is for the log.
     Drop(&'static str),
 }

@@ -39,6 +39,9 @@
 //!   [`NonceMint`], [`NonceState`] (`nonce`), [`UserStore`], [`UserSecret`], [`UserFile`],
 //!   [`UserFileError`] (`users`).
 //! - [`Blocker`], [`BlockOutcome`] (`blocker`); [`Dropper`], [`DropRule`] (`dropper`).
+//! - [`nat`]: the NAT helper (Net::SIP::NATHelper), an RTP relay for calls through the
+//!   proxy, in the proxy's process ([`LocalNatHelper`]) or in another one
+//!   ([`RemoteNatHelper`], [`NatControlServer`]); switched on with [`ProxyConfig::nat`].
 
 #![forbid(unsafe_code)]
 
@@ -54,6 +57,7 @@ mod dropper;
 mod hmac;
 mod legs;
 mod locate;
+pub mod nat;
 mod nonce;
 mod proxy;
 mod reply;
@@ -70,6 +74,7 @@ pub use digest::{AuthConfig, AuthOutcome, DigestAuth};
 pub use dropper::{DropRule, Dropper};
 pub use legs::{LegInfo, Legs};
 pub use locate::Locate;
+pub use nat::{LocalNatHelper, NatConfig, NatControlServer, NatHelper, NatScope, RemoteNatHelper};
 pub use nonce::{NonceMint, NonceState};
 pub use proxy::StatelessProxy;
 pub use users::{UserFile, UserFileError, UserSecret, UserStore};

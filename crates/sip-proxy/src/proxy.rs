@@ -107,6 +107,25 @@ impl StatelessProxy {
                     this.execute(decision);
                 });
             }
+            Decision::Nat(pending) => {
+                let Some(helper) = self.core.config().nat.clone() else {
+                    tracing::warn!("NAT work without a NAT helper: dropped");
+                    return;
+                };
+                let this = self.clone();
+                tokio::spawn(async move {
+                    let relay = match pending.allocation() {
+                        Some(request) => Some(helper.allocate(request.clone()).await),
+                        None => None,
+                    };
+                    let (follow_up, decision) = this.core.handle_nat(pending, relay);
+                    // Activate before forwarding: the relay is ready when the answer lands.
+                    if let Some(f) = follow_up {
+                        f.run(&*helper).await;
+                    }
+                    this.execute(decision);
+                });
+            }
             Decision::Drop(reason) => tracing::debug!(reason, "dropped"),
         }
     }

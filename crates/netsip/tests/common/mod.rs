@@ -14,7 +14,8 @@ pub(crate) struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `netsip <subcommand> <args>` and reads its `listening on` lines.
+    /// Starts `netsip <subcommand> <args>` and reads its `listening on` lines (one per
+    /// `--listen` or `--control`).
     pub(crate) fn start(subcommand: &str, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_netsip"))
             .arg(subcommand)
@@ -23,7 +24,10 @@ impl Daemon {
             .stderr(Stdio::null())
             .spawn()
             .expect("netsip runs");
-        let expected = args.iter().filter(|a| **a == "--listen").count();
+        let expected = args
+            .iter()
+            .filter(|a| **a == "--listen" || **a == "--control")
+            .count();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut listening = Vec::new();
         while listening.len() < expected {
