@@ -2,25 +2,56 @@
 
 use anyhow::{Context, Result};
 
-/// Waits for SIGINT or SIGTERM; returns which.
-#[cfg(unix)]
-pub(crate) async fn shutdown_signal() -> Result<&'static str> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    })
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), watched from [`ShutdownSignal::install`] on: a
+/// daemon installs it before it prints where it listens, so that a signal sent as soon as
+/// that line is read stops it cleanly instead of killing it.
+pub(crate) struct ShutdownSignal {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
 }
 
-/// Waits for Ctrl-C.
-#[cfg(not(unix))]
+impl ShutdownSignal {
+    /// Starts watching (needs a tokio runtime).
+    #[cfg(unix)]
+    pub(crate) fn install() -> Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            term: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
+        })
+    }
+
+    /// Starts watching (Ctrl-C is watched when waited for).
+    #[cfg(not(unix))]
+    pub(crate) fn install() -> Result<Self> {
+        Ok(Self {})
+    }
+
+    /// Waits for the signal; returns which.
+    #[cfg(unix)]
+    pub(crate) async fn recv(&mut self) -> Result<&'static str> {
+        Ok(tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        })
+    }
+
+    /// Waits for Ctrl-C.
+    #[cfg(not(unix))]
+    pub(crate) async fn recv(&mut self) -> Result<&'static str> {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot watch Ctrl-C")?;
+        Ok("Ctrl-C")
+    }
+}
+
+/// Installs [`ShutdownSignal`] and waits for it (for commands that print nothing a caller
+/// waits on first).
 pub(crate) async fn shutdown_signal() -> Result<&'static str> {
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot watch Ctrl-C")?;
-    Ok("Ctrl-C")
+    ShutdownSignal::install()?.recv().await
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).

@@ -14,7 +14,7 @@ use sip_proxy::nat::{
     LocalNatHelper, NatConfig, NatControlServer, NatHelper, PortRange, RemoteNatHelper,
 };
 
-use crate::daemon::{init_tracing, shutdown_signal};
+use crate::daemon::{init_tracing, ShutdownSignal};
 
 /// Arguments of `netsip nathelper`.
 #[derive(Debug, clap::Args)]
@@ -165,6 +165,8 @@ async fn serve(control: SocketAddr, config: NatConfig) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {control}"))?;
     let addr = server.local_addr()?;
+    // Watched before "listening on" is printed: see `ShutdownSignal`.
+    let mut signal = ShutdownSignal::install()?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on tcp:{addr}")?;
@@ -173,7 +175,7 @@ async fn serve(control: SocketAddr, config: NatConfig) -> Result<()> {
     tracing::info!(%addr, %ports, "nathelper running");
     tokio::select! {
         () = server.run() => Ok(()),
-        signal = shutdown_signal() => {
+        signal = signal.recv() => {
             tracing::info!(signal = signal?, "stopping");
             Ok(())
         }

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::daemon::{init_tracing, shutdown_signal};
+use crate::daemon::{init_tracing, ShutdownSignal};
 use anyhow::{bail, Context, Result};
 use sip_dispatch::resolve::RouteConfig;
 use sip_dispatch::{Dispatcher, DispatcherConfig, ReceiveChain, Receiver};
@@ -306,6 +306,8 @@ async fn serve(args: &ProxyArgs, plan: Plan) -> Result<()> {
     members.push(Arc::new(proxy));
     dispatcher.set_receiver(Arc::new(ReceiveChain::new(members)));
 
+    // Watched before "listening on" is printed: see `ShutdownSignal`.
+    let mut signal = ShutdownSignal::install()?;
     {
         let mut out = std::io::stdout().lock();
         for leg in dispatcher.legs() {
@@ -320,7 +322,7 @@ async fn serve(args: &ProxyArgs, plan: Plan) -> Result<()> {
         auth = args.realm.as_deref().unwrap_or("off"),
         "proxy running"
     );
-    let signal = shutdown_signal().await?;
+    let signal = signal.recv().await?;
     tracing::info!(signal, "stopping");
     dispatcher.shutdown();
     Ok(())

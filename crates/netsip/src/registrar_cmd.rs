@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::daemon::{init_tracing, shutdown_signal};
+use crate::daemon::{init_tracing, ShutdownSignal};
 use anyhow::{Context, Result};
 use sip_dispatch::{DeliverOptions, Dispatcher, DispatcherConfig, ReceiveChain, Receiver};
 use sip_packet::{HeaderName, Message, Method, Response};
@@ -62,7 +62,11 @@ pub(crate) fn run(args: &RegistrarArgs) -> Result<()> {
 
 async fn serve(args: &RegistrarArgs, registrar: Arc<Registrar>) -> Result<()> {
     let legs = args.listen.iter().map(|a| LegConfig::new(*a)).collect();
-    let dispatcher = Dispatcher::new(legs, DispatcherConfig::default())
+    // Stateless, as a registrar can be (Kamailio's answers by `sl` too): a retransmitted
+    // REGISTER is applied again, which RFC 3261 §10.3 makes harmless (same Call-ID and CSeq),
+    // and no transaction is kept for Timer J, which under load is most of the memory and of
+    // the kernel's work (page faults).
+    let dispatcher = Dispatcher::new(legs, DispatcherConfig::default().do_retransmits(false))
         .await
         .context("cannot listen")?;
     let members: Vec<Arc<dyn Receiver>> = vec![
@@ -73,6 +77,8 @@ async fn serve(args: &RegistrarArgs, registrar: Arc<Registrar>) -> Result<()> {
         Arc::new(options_responder(dispatcher.clone())),
     ];
     dispatcher.set_receiver(Arc::new(ReceiveChain::new(members)));
+    // Watched before "listening on" is printed: see `ShutdownSignal`.
+    let mut signal = ShutdownSignal::install()?;
     {
         let mut out = std::io::stdout().lock();
         for leg in dispatcher.legs() {
@@ -86,15 +92,15 @@ async fn serve(args: &RegistrarArgs, registrar: Arc<Registrar>) -> Result<()> {
         domains = ?args.domains,
         "registrar running"
     );
-    let signal = shutdown_signal().await?;
+    let signal = signal.recv().await?;
     tracing::info!(signal, addresses = registrar.store().len(), "stopping");
     dispatcher.shutdown();
     Ok(())
 }
 
 /// Answers OPTIONS with 200 and what the registrar does (RFC 3261 §11.2), so that a
-/// monitoring ping (`sipsak -s`, a SIPp OPTIONS) sees it alive; other methods get the
-/// dispatcher's 501.
+/// monitoring ping (`sipsak -s`, a SIPp OPTIONS) sees it alive; other methods but ACK get 501
+/// (what a transaction-stateful dispatcher answers for a request nobody takes).
 fn options_responder(dispatcher: Dispatcher) -> impl Receiver {
     // To tags from a per-process random hash of the request: no RNG needed for a ping.
     let hasher = std::collections::hash_map::RandomState::new();
@@ -102,8 +108,20 @@ fn options_responder(dispatcher: Dispatcher) -> impl Receiver {
         let Message::Request(request) = packet else {
             return false;
         };
+        if request.method() == &Method::Ack {
+            return true;
+        }
         if request.method() != &Method::Options {
-            return false;
+            let mut refusal = Response::from_request(request, 501, None);
+            let _ = refusal.set_to_tag(&format!(
+                "{:016x}",
+                std::hash::BuildHasher::hash_one(&hasher, request.to_bytes())
+            ));
+            refusal
+                .headers_mut()
+                .add(HeaderName::Allow, "REGISTER, OPTIONS");
+            dispatcher.deliver(refusal, DeliverOptions::new());
+            return true;
         }
         let mut ok = Response::from_request(request, 200, None);
         let tag = std::hash::BuildHasher::hash_one(&hasher, request.to_bytes());

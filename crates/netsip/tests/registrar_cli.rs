@@ -101,6 +101,19 @@ fn registers_over_udp_and_stops_on_sigterm() {
     assert!(pong.starts_with("SIP/2.0 200 "), "{pong}");
     assert!(pong.contains("\r\nAllow: REGISTER"), "{pong}");
 
+    // Any other method is not implemented here: 501 with what is (the registrar keeps no
+    // transactions, so it answers that itself), and an ACK gets nothing.
+    let invite = options
+        .replace("OPTIONS", "INVITE")
+        .replace("z9hG4bK-opt", "z9hG4bK-inv");
+    sock.send_to(invite.as_bytes(), reg.addr(0)).unwrap();
+    let (n, _) = sock.recv_from(&mut buf).unwrap();
+    let refusal = String::from_utf8_lossy(&buf[..n]);
+    assert!(refusal.starts_with("SIP/2.0 501 "), "{refusal}");
+    assert!(refusal.contains("\r\nAllow: REGISTER"), "{refusal}");
+    assert!(refusal.contains("OPTIONS\r\n"), "{refusal}");
+    assert!(refusal.contains("z9hG4bK-inv"), "{refusal}");
+
     let status = reg.signal("TERM");
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use sip_packet::{salvage_response, Message, Method, Request, Response};
+use sip_packet::{salvage_response, ByteString, Message, Method, Request, Response};
 use sip_transport::{
     add_via, response_target, stamp_received, Destination, Inbound, InboundItem, Leg, LegId,
     ResponseTarget,
@@ -75,7 +75,27 @@ pub(crate) struct Driver {
     resolver: Arc<dyn DnsResolver>,
     route: RouteConfig,
     stream_queues: HashMap<(LegId, SocketAddr), mpsc::UnboundedSender<StreamSend>>,
+    /// Where requests without a server transaction came in over a connection, by their top
+    /// Via, so that a response sent later without one (a stateless proxy's answer or
+    /// forward) goes back over that connection (RFC 3261 §18.2.2).
+    stream_origins: HashMap<ByteString, StreamOrigin>,
 }
+
+/// A connection a request came in on: its leg, the connection, the peer, and until when it
+/// is remembered.
+#[derive(Debug, Clone, Copy)]
+struct StreamOrigin {
+    leg: usize,
+    connection: sip_transport::ConnectionId,
+    until: Instant,
+}
+
+/// How long a request's connection is remembered for its responses: Timer F / B (64*T1).
+const STREAM_ORIGIN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(32);
+
+/// The most connections remembered; past it, the oldest are forgotten first as they expire,
+/// and a request that finds no room is answered by Via alone.
+const STREAM_ORIGINS_MAX: usize = 65_536;
 
 /// One send on a stream leg: where, what, for which transaction.
 type StreamSend = (Destination, bytes::Bytes, Origin);
@@ -135,6 +155,7 @@ impl Driver {
             resolver,
             route: config.route,
             stream_queues: HashMap::new(),
+            stream_origins: HashMap::new(),
         }
     }
 
@@ -453,6 +474,22 @@ impl Driver {
                     return;
                 }
             };
+            // Over a connection the request came in on, while it is known (§18.2.2).
+            if let Some(origin) = protocol
+                .is_reliable()
+                .then(|| self.stream_origin(&response))
+                .flatten()
+            {
+                let dest = Destination::new(addr).with_connection(origin.connection);
+                self.layer.send_stateless(
+                    Route {
+                        leg: origin.leg,
+                        dest,
+                    },
+                    response.to_bytes(),
+                );
+                return;
+            }
             let leg = options.leg.and_then(|l| self.leg_index(l)).or_else(|| {
                 self.legs
                     .iter()
@@ -526,18 +563,21 @@ impl Driver {
                     }
                     return;
                 }
+                if !self.do_retransmits {
+                    // Stateless (a stateless proxy): no server transaction absorbs
+                    // retransmissions; each goes to the receiver, to be forwarded again.
+                    if let Some(connection) = inbound.connection {
+                        self.remember_stream_origin(&request, leg, connection);
+                    }
+                    self.deliver_to_receiver(&Message::Request(request), leg, inbound.source);
+                    return;
+                }
                 let dest = self.response_destination(
                     &request,
                     inbound.source,
                     protocol,
                     inbound.connection,
                 );
-                if !self.do_retransmits {
-                    // Stateless (a stateless proxy): no server transaction absorbs
-                    // retransmissions; each goes to the receiver, to be forwarded again.
-                    self.deliver_to_receiver(&Message::Request(request), leg, inbound.source);
-                    return;
-                }
                 // Built only when the layer is full, the one case that sends it: a 503 costs
                 // as much to build as the answer the request is about to get.
                 let full = self.layer.server_count() >= self.layer.max_server_transactions();
@@ -563,6 +603,47 @@ impl Driver {
                 }
             }
         }
+    }
+
+    /// Remembers the connection a request without a server transaction came in on, by its
+    /// top Via (as stamped with `received`), for [`Driver::stream_origin`].
+    fn remember_stream_origin(
+        &mut self,
+        request: &Request,
+        leg: usize,
+        connection: sip_transport::ConnectionId,
+    ) {
+        let Some(via) = request.headers().get("Via") else {
+            return;
+        };
+        let now = now();
+        if self.stream_origins.len() >= STREAM_ORIGINS_MAX {
+            self.stream_origins.retain(|_, o| o.until > now);
+            if self.stream_origins.len() >= STREAM_ORIGINS_MAX {
+                tracing::debug!("too many connections remembered; a response will follow the Via");
+                return;
+            }
+        }
+        let key = request.headers().share(via);
+        self.stream_origins.insert(
+            key,
+            StreamOrigin {
+                leg,
+                connection,
+                until: now + STREAM_ORIGIN_LIFETIME,
+            },
+        );
+    }
+
+    /// The connection the request of `response` came in on, when remembered and not expired.
+    fn stream_origin(&self, response: &Response) -> Option<StreamOrigin> {
+        if self.stream_origins.is_empty() {
+            return None;
+        }
+        let via = response.headers().get("Via")?;
+        let origin = self.stream_origins.get(via)?;
+        (origin.until > now() && self.legs.get(origin.leg)?.protocol().is_reliable())
+            .then_some(*origin)
     }
 
     fn response_destination(

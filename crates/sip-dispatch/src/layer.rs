@@ -353,6 +353,10 @@ impl<R: Clone> TransactionLayer<R> {
     /// transaction itself (a proxy's forward): the response comes back instead of
     /// [`LayerError::NoTransaction`], so the caller need not copy every response in case.
     pub fn send_response_or_return(&mut self, now: Instant, response: Response) -> ResponseOutcome {
+        // No transaction at all (a stateless server): nothing to look up.
+        if self.server_index.is_empty() {
+            return ResponseOutcome::NoTransaction(response);
+        }
         let key = match ServerKey::from_headers(response.headers()) {
             Ok(key) => key,
             Err(e) => return ResponseOutcome::Taken(Err(e.into())),

@@ -501,3 +501,52 @@ async fn request_waits_past_provisional_responses_for_the_final_one() {
         "the 100 Trying before it does not end the wait"
     );
 }
+
+/// RFC 3261 §18.2.2: a stateless answer to a request that came over TCP goes back over that
+/// connection, not to a new one at the Via's sent-by (where nothing may listen).
+#[tokio::test]
+async fn stateless_answers_go_back_over_the_request_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Dispatcher::new(
+        vec![LegConfig::new("tcp:127.0.0.1:0".parse().unwrap())],
+        config().do_retransmits(false),
+    )
+    .await
+    .unwrap();
+    let answering = server.clone();
+    server.set_receiver(Arc::new(move |m: &Message, _: &Leg, _: SocketAddr| {
+        if let Message::Request(r) = m {
+            answering.deliver(Response::from_request(r, 200, None), DeliverOptions::new());
+        }
+        true
+    }));
+    // A sent-by where nothing listens: a port bound but never listened on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = closed.local_addr().unwrap();
+    drop(closed);
+    let mut client = tokio::net::TcpStream::connect(server.legs()[0].local_addr())
+        .await
+        .unwrap();
+    let raw = format!(
+        "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/TCP {nowhere};branch=z9hG4bKconn1\r\n\
+         From: <sip:a@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\nCall-ID: conn1\r\n\
+         CSeq: 1 REGISTER\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    );
+    client.write_all(raw.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 2048];
+    let answer = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let n = client.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed without an answer");
+            got.extend_from_slice(&buf[..n]);
+            if got.windows(4).any(|w| w == b"\r\n\r\n") {
+                return String::from_utf8_lossy(&got).into_owned();
+            }
+        }
+    })
+    .await
+    .expect("the answer comes back over the same connection");
+    assert!(answer.starts_with("SIP/2.0 200"), "{answer}");
+    assert!(answer.contains("branch=z9hG4bKconn1"), "{answer}");
+}

@@ -373,8 +373,78 @@ pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
     Some(n)
 }
 
+/// A dotted-quad IPv4 address, read as `Ipv4Addr::from_str` reads it (four decimal octets
+/// of 0 to 255, no leading zeros), in one pass without the general address parser.
+pub(crate) fn parse_ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
+    let b = s.as_bytes();
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (n, octet) in octets.iter_mut().enumerate() {
+        if n > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut value: u16 = 0;
+        while let Some(d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+            value = value * 10 + u16::from(d - b'0');
+            i += 1;
+            if i - start > 3 {
+                return None;
+            }
+        }
+        let digits = i - start;
+        if digits == 0 || (digits > 1 && b[start] == b'0') {
+            return None;
+        }
+        *octet = u8::try_from(value).ok()?;
+    }
+    (i == b.len()).then(|| std::net::Ipv4Addr::from(octets))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parse_ipv4_reads_what_std_reads() {
+        for a in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "192.0.2.1",
+            "1.2.3.4",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "1.2.3.4 ",
+            "1234.1.1.1",
+            "",
+            "a.b.c.d",
+            "1.2.3.0004",
+            "10.0.0.255",
+        ] {
+            assert_eq!(parse_ipv4(a), a.parse().ok(), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn ipv4_text_is_the_dotted_quad() {
+        for a in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "192.0.2.1",
+            "10.100.9.99",
+            "1.20.200.0",
+        ] {
+            let addr: std::net::Ipv4Addr = a.parse().unwrap();
+            assert_eq!(&*Ipv4Text::new(addr), a);
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -439,5 +509,45 @@ mod tests {
         assert_eq!(parse_decimal(" 1"), None);
         assert_eq!(parse_decimal("36893488147419103232"), None);
         assert_eq!(parse_decimal(""), None);
+    }
+}
+
+/// An IPv4 address as dotted-quad text, written without the formatter (printing addresses
+/// is on the path of every Via and Contact a server writes).
+pub(crate) struct Ipv4Text {
+    buf: [u8; 15],
+    len: usize,
+}
+
+impl Ipv4Text {
+    /// The text of `addr`.
+    pub(crate) fn new(addr: std::net::Ipv4Addr) -> Self {
+        let mut buf = [0u8; 15];
+        let mut len = 0;
+        for (i, octet) in addr.octets().into_iter().enumerate() {
+            if i > 0 {
+                buf[len] = b'.';
+                len += 1;
+            }
+            if octet >= 100 {
+                buf[len] = b'0' + octet / 100;
+                len += 1;
+            }
+            if octet >= 10 {
+                buf[len] = b'0' + octet / 10 % 10;
+                len += 1;
+            }
+            buf[len] = b'0' + octet % 10;
+            len += 1;
+        }
+        Self { buf, len }
+    }
+}
+
+impl std::ops::Deref for Ipv4Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Digits and dots only: always UTF-8.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
 }

@@ -55,7 +55,7 @@ impl Host {
         let colon = any & text::COLON != 0;
         let domain_chars = all & text::DOMAIN != 0;
         if digits_and_dots {
-            if let Ok(v4) = s.parse() {
+            if let Some(v4) = text::parse_ipv4(s) {
                 return Ok(Self::Ipv4(v4));
             }
         }
@@ -83,7 +83,7 @@ impl Host {
         // An IPv4 address starts and ends with a digit; a name that does too is rare enough
         // for the full check.
         if b[0].is_ascii_digit() && b[b.len() - 1].is_ascii_digit() {
-            if let Ok(v4) = s.parse() {
+            if let Some(v4) = text::parse_ipv4(s) {
                 return Self::Ipv4(v4);
             }
         }
@@ -135,7 +135,7 @@ impl fmt::Display for Host {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Domain(d) => f.write_str(d),
-            Self::Ipv4(a) => write!(f, "{a}"),
+            Self::Ipv4(a) => f.write_str(&text::Ipv4Text::new(*a)),
             Self::Ipv6(a) => write!(f, "[{a}]"),
         }
     }

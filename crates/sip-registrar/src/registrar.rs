@@ -51,6 +51,8 @@ pub struct Registrar {
     /// One moment on both clocks: Date headers are computed from the `now` given, so that the
     /// logic stays a function of its inputs.
     epoch: (Instant, SystemTime),
+    /// The last Date header printed and its second: a second's responses share it.
+    last_date: Mutex<(u64, ByteString)>,
 }
 
 /// What a [`Registrar`] knows of an address-of-record.
@@ -112,6 +114,7 @@ impl Registrar {
             store,
             rng: Mutex::new(rng),
             epoch: (Instant::now(), SystemTime::now()),
+            last_date: Mutex::new((u64::MAX, ByteString::new())),
         })
     }
 
@@ -366,14 +369,24 @@ impl Registrar {
         r
     }
 
-    fn date(&self, now: Instant) -> String {
+    fn date(&self, now: Instant) -> ByteString {
         let (at, wall) = self.epoch;
         let t = if now >= at {
             wall + (now - at)
         } else {
             wall - (at - now)
         };
-        http_date(t)
+        let second = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut last = self
+            .last_date
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.0 != second {
+            *last = (second, ByteString::from(http_date(t)));
+        }
+        last.1.clone()
     }
 
     /// The live `sip:` and `sips:` contacts of `aor` at `now`, highest `q` first (Net::SIP's
