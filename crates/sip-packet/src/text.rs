@@ -404,6 +404,46 @@ pub(crate) fn parse_ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
     (i == b.len()).then(|| std::net::Ipv4Addr::from(octets))
 }
 
+/// An IPv4 address as dotted-quad text, written without the formatter (printing addresses
+/// is on the path of every Via and Contact a server writes).
+pub(crate) struct Ipv4Text {
+    buf: [u8; 15],
+    len: usize,
+}
+
+impl Ipv4Text {
+    /// The text of `addr`.
+    pub(crate) fn new(addr: std::net::Ipv4Addr) -> Self {
+        let mut buf = [0u8; 15];
+        let mut len = 0;
+        for (i, octet) in addr.octets().into_iter().enumerate() {
+            if i > 0 {
+                buf[len] = b'.';
+                len += 1;
+            }
+            if octet >= 100 {
+                buf[len] = b'0' + octet / 100;
+                len += 1;
+            }
+            if octet >= 10 {
+                buf[len] = b'0' + octet / 10 % 10;
+                len += 1;
+            }
+            buf[len] = b'0' + octet % 10;
+            len += 1;
+        }
+        Self { buf, len }
+    }
+}
+
+impl std::ops::Deref for Ipv4Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Digits and dots only: always UTF-8.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -509,45 +549,5 @@ mod tests {
         assert_eq!(parse_decimal(" 1"), None);
         assert_eq!(parse_decimal("36893488147419103232"), None);
         assert_eq!(parse_decimal(""), None);
-    }
-}
-
-/// An IPv4 address as dotted-quad text, written without the formatter (printing addresses
-/// is on the path of every Via and Contact a server writes).
-pub(crate) struct Ipv4Text {
-    buf: [u8; 15],
-    len: usize,
-}
-
-impl Ipv4Text {
-    /// The text of `addr`.
-    pub(crate) fn new(addr: std::net::Ipv4Addr) -> Self {
-        let mut buf = [0u8; 15];
-        let mut len = 0;
-        for (i, octet) in addr.octets().into_iter().enumerate() {
-            if i > 0 {
-                buf[len] = b'.';
-                len += 1;
-            }
-            if octet >= 100 {
-                buf[len] = b'0' + octet / 100;
-                len += 1;
-            }
-            if octet >= 10 {
-                buf[len] = b'0' + octet / 10 % 10;
-                len += 1;
-            }
-            buf[len] = b'0' + octet % 10;
-            len += 1;
-        }
-        Self { buf, len }
-    }
-}
-
-impl std::ops::Deref for Ipv4Text {
-    type Target = str;
-    fn deref(&self) -> &str {
-        // Digits and dots only: always UTF-8.
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
 }
