@@ -52,6 +52,9 @@ pub(crate) struct AnswerArgs {
     calls: Option<u64>,
 }
 
+/// How long `--calls N` waits after the last call ended before it shuts down.
+const FINAL_RESPONSE_GRACE: Duration = Duration::from_millis(300);
+
 /// Runs `netsip answer`.
 pub(crate) fn run(args: &AnswerArgs) -> Result<()> {
     init_tracing();
@@ -246,6 +249,10 @@ async fn serve(args: &AnswerArgs) -> Result<()> {
             }
         }
     }
+    // The hang-up hook runs when the BYE arrives, before its 200 is on the wire: shutting
+    // the legs at once would lose that 200 and leave the caller retransmitting its BYE for
+    // 32 s. A moment is enough for the call's task to send it.
+    tokio::time::sleep(FINAL_RESPONSE_GRACE).await;
     simple.shutdown().await;
     Ok(())
 }

@@ -409,6 +409,15 @@ async fn call(args: &CallArgs) -> Result<(), Failure> {
         }
     };
     tokio::pin!(sleep_until);
+    // Ctrl-C or SIGTERM hangs up properly (BYE) instead of leaving the peer to time out.
+    // A signal that cannot be watched never comes.
+    let interrupted = async {
+        match crate::daemon::shutdown_signal().await {
+            Ok(name) => name,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::pin!(interrupted);
     let mut media_pending = sending;
     let ended: Option<EndReason> = loop {
         // Hang up when the files are sent or at --duration, whichever comes first.
@@ -417,6 +426,10 @@ async fn call(args: &CallArgs) -> Result<(), Failure> {
         }
         tokio::select! {
             () = &mut sleep_until => break None,
+            signal = &mut interrupted => {
+                println!("{signal}: hanging up");
+                break None;
+            }
             event = events.recv() => match event {
                 Ok(CallEvent::Dtmf(d)) => println!("dtmf received {d}"),
                 Ok(CallEvent::MediaDone) => {

@@ -379,6 +379,41 @@ fn the_answerer_registers_and_takes_calls_through_the_proxy() {
 }
 
 #[test]
+fn sigint_hangs_the_call_up_with_a_bye() {
+    let answer = Answer::start(&["--echo", "--calls", "1"]);
+    let caller = netsip()
+        .args([
+            "call",
+            &answer.uri(),
+            "--from",
+            "sip:i@127.0.0.1",
+            "--duration",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    answer.wait_line("call 1: established", Duration::from_secs(10));
+    let sent = Command::new("kill")
+        .args(["-INT", &caller.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = caller.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}", out.status);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("SIGINT: hanging up"), "{stdout}");
+    assert!(stdout.contains("call ended: hung up here"), "{stdout}");
+    let (_, lines) = answer.finish();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "call 1: ended: hung up by the peer"),
+        "the answerer got the BYE: {lines:?}"
+    );
+}
+
+#[test]
 fn dtmf_digits_reach_the_answerer_in_order() {
     let dir = scratch("dtmf");
     let answer = Answer::start(&["--echo", "--calls", "1"]);

@@ -201,11 +201,24 @@ struct Step {
     outcome: Result<Total, String>,
     /// CPU seconds (user + system) the caller and the answerer spent in the step.
     cpu: Option<(f64, f64)>,
+    /// How many times it ran (a step not held gets a second try).
+    tries: u8,
 }
 
 impl Step {
     fn held(&self) -> bool {
         matches!(&self.outcome, Ok(t) if t.up == t.calls && t.loss() < MAX_LOSS)
+    }
+
+    /// Whether this run of a step went better than `other`: held, or less loss, or any
+    /// totals at all.
+    fn better_than(&self, other: &Self) -> bool {
+        match (&self.outcome, &other.outcome) {
+            _ if self.held() != other.held() => self.held(),
+            (Ok(a), Ok(b)) => a.up > b.up || (a.up == b.up && a.loss() < b.loss()),
+            (Ok(_), Err(_)) => true,
+            _ => false,
+        }
     }
 }
 
@@ -297,19 +310,43 @@ fn run_pair(
             short(caller.name()),
             short(answerer.name())
         ));
-        fs::create_dir_all(&dir)?;
-        let (outcome, cpu) = match run_step(programs, caller, answerer, calls, &dir) {
-            Ok((total, cpu)) => (Ok(total), cpu),
-            Err(e) => (Err(format!("{e:#}")), None),
-        };
-        let step = Step {
+        let mut step = Step {
             caller,
             answerer,
             calls,
-            outcome,
-            cpu,
+            outcome: Err("not run".to_owned()),
+            cpu: None,
+            tries: 0,
         };
-        eprintln!("xtask: bench calls: {}", describe(&step));
+        // Other work on the machine can spoil one run: a step not held gets a second try
+        // (in its own folder), and the better of the two counts.
+        for attempt in 1..=2u8 {
+            let dir = if attempt == 1 {
+                dir.clone()
+            } else {
+                dir.with_extension("try2")
+            };
+            fs::create_dir_all(&dir)?;
+            let (outcome, cpu) = match run_step(programs, caller, answerer, calls, &dir) {
+                Ok((total, cpu)) => (Ok(total), cpu),
+                Err(e) => (Err(format!("{e:#}")), None),
+            };
+            let candidate = Step {
+                outcome,
+                cpu,
+                tries: attempt,
+                ..step.clone()
+            };
+            eprintln!("xtask: bench calls: {}", describe(&candidate));
+            if attempt == 1 || candidate.better_than(&step) {
+                step = candidate;
+            } else {
+                step.tries = attempt;
+            }
+            if step.held() || started.elapsed() > budget {
+                break;
+            }
+        }
         let held = step.held();
         steps.push(step);
         if held {
@@ -554,7 +591,8 @@ fn report(steps: &[Step], machine: &str) -> String {
          delay cover the measurement; `netsip bench`'s minimum and maximum delay cover each \
          call's whole life, setup included (sip-simple's probe counters do not restart). Delay is the round trip \
          (caller -> answerer -> caller), ms. CPU is user + system time of each process over \
-         the whole step (setup, measurement, hang-up).\n",
+         the whole step (setup, measurement, hang-up). A step not held runs a second time \
+         (other work on this shared machine can spoil one run); the better run counts.\n",
         STEPS.map(|s| s.to_string()).join(", "),
         MEASURE.as_secs(),
         MAX_LOSS * 100.0
@@ -623,19 +661,30 @@ fn report(steps: &[Step], machine: &str) -> String {
                 )),
                 s.cpu
                     .map_or("n/a".to_owned(), |(c, a)| format!("{c:.2} / {a:.2}")),
-                if s.held() { "yes" } else { "no" }
+                held_cell(s)
             ),
             Err(e) => writeln!(
                 md,
-                "| {} | {} | {} | failed: {} | | | | | | | no |",
+                "| {} | {} | {} | failed: {} | | | | | | | {} |",
                 s.caller.name(),
                 s.answerer.name(),
                 s.calls,
-                e.lines().next().unwrap_or("").replace('|', "/")
+                e.lines().next().unwrap_or("").replace('|', "/"),
+                held_cell(s)
             ),
         };
     }
     md
+}
+
+/// The "held" cell: yes or no, and whether it took a second try.
+fn held_cell(s: &Step) -> String {
+    let verdict = if s.held() { "yes" } else { "no" };
+    if s.tries > 1 {
+        format!("{verdict} (best of {})", s.tries)
+    } else {
+        verdict.to_owned()
+    }
 }
 
 /// Line colours, one per pair.
@@ -807,6 +856,7 @@ mod tests {
             calls: 10,
             outcome: Total::parse(line).map_err(|e| e.to_string()),
             cpu: None,
+            tries: 1,
         };
         assert!(step("total calls=10/10 seconds=1 sent=500 received=496 lost=0 ignored=0").held());
         assert!(!step("total calls=10/10 seconds=1 sent=500 received=494 lost=0 ignored=0").held());
@@ -816,6 +866,46 @@ mod tests {
             ..step("total calls=10/10 seconds=1 sent=500 received=500 lost=0 ignored=0")
         }
         .held());
+    }
+
+    #[test]
+    fn the_better_of_two_runs_is_kept() {
+        let run = |line: Option<&str>| Step {
+            caller: Caller::Perl,
+            answerer: Answerer::Perl,
+            calls: 10,
+            outcome: line.map_or(Err("failed".into()), |l| {
+                Total::parse(l).map_err(|e| e.to_string())
+            }),
+            cpu: None,
+            tries: 1,
+        };
+        let held = run(Some(
+            "total calls=10/10 seconds=1 sent=500 received=500 lost=0 ignored=0",
+        ));
+        let lossy = run(Some(
+            "total calls=10/10 seconds=1 sent=500 received=400 lost=0 ignored=0",
+        ));
+        let lossier = run(Some(
+            "total calls=10/10 seconds=1 sent=500 received=300 lost=0 ignored=0",
+        ));
+        let fewer_up = run(Some(
+            "total calls=9/10 seconds=1 sent=500 received=500 lost=0 ignored=0",
+        ));
+        let failed = run(None);
+        assert!(held.better_than(&lossy) && !lossy.better_than(&held));
+        assert!(lossy.better_than(&lossier) && !lossier.better_than(&lossy));
+        assert!(lossier.better_than(&fewer_up));
+        assert!(fewer_up.better_than(&failed) && !failed.better_than(&fewer_up));
+        assert!(!failed.better_than(&failed));
+        assert_eq!(
+            held_cell(&Step {
+                tries: 2,
+                ..lossy.clone()
+            }),
+            "no (best of 2)"
+        );
+        assert_eq!(held_cell(&held), "yes");
     }
 
     #[test]
@@ -843,6 +933,7 @@ mod tests {
                 delay: Some((0.5, 0.1, 3.0)),
             }),
             cpu: Some((1.0, 0.5)),
+            tries: 1,
         };
         let steps = vec![
             ok(10, Caller::Netsip, Answerer::Netsip),
@@ -855,6 +946,7 @@ mod tests {
                 calls: 100,
                 outcome: Err("no total | at all\nsecond line".into()),
                 cpu: None,
+                tries: 2,
             },
         ];
         let md = report(&steps, "a machine");
