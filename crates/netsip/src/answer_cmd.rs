@@ -25,7 +25,8 @@ use crate::daemon::{init_tracing, shutdown_signal};
 pub(crate) struct AnswerArgs {
     #[command(flatten)]
     ua: UaArgs,
-    /// Send each caller back what it sends (bench/listen.pl).
+    /// Send each caller back what it sends (bench/listen.pl); with --record-dir, recorded
+    /// too.
     #[arg(long, conflicts_with = "greeting")]
     echo: bool,
     /// Play this audio file (WAV or raw G.711) to each caller first (answer_machine.pl's
@@ -104,13 +105,20 @@ struct Plan {
 
 impl Plan {
     /// The media of stream `stream` of call `n` from `caller`; the recording's path is
-    /// printed. Only the first stream is recorded and gets the greeting.
+    /// printed. Every stream is echoed with --echo; only the first one is recorded and gets
+    /// the greeting.
     fn media(&self, n: u64, caller: &str, stream: usize) -> Media {
-        if self.echo {
-            return Media::echo();
-        }
+        let media = if self.echo {
+            Media::echo()
+        } else if stream > 0 {
+            Media::silence()
+        } else if let Some(g) = &self.greeting {
+            Media::send_recv(vec![g.clone()], None)
+        } else {
+            Media::silence()
+        };
         if stream > 0 {
-            return Media::silence();
+            return media;
         }
         let recorder = self.record_dir.as_ref().and_then(|dir| {
             let path = recording_path(dir, SystemTime::now(), caller);
@@ -125,11 +133,6 @@ impl Plan {
                 }
             }
         });
-        let media = if let Some(g) = &self.greeting {
-            Media::send_recv(vec![g.clone()], None)
-        } else {
-            Media::silence()
-        };
         match recorder {
             Some(r) => media.record(r),
             None => media,

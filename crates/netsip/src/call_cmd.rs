@@ -388,6 +388,8 @@ async fn call(args: &CallArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::from_invite(&args.to, args.ring_timeout, e))?;
     let mut events = call.events();
     println!("call established");
+    // --duration counts from the answer, DTMF included.
+    let hangup_at = args.duration.map(|d| tokio::time::Instant::now() + d);
 
     if let Some(digits) = &args.dtmf {
         let mode = match args.dtmf_mode {
@@ -401,7 +403,6 @@ async fn call(args: &CallArgs) -> Result<(), Failure> {
         println!("dtmf sent {digits}");
     }
 
-    let hangup_at = args.duration.map(|d| tokio::time::Instant::now() + d);
     let sleep_until = async {
         match hangup_at {
             Some(at) => tokio::time::sleep_until(at).await,

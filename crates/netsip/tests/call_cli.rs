@@ -205,7 +205,14 @@ fn text(b: &[u8]) -> String {
 fn a_call_to_the_echo_gets_its_audio_back_intact() {
     let dir = scratch("echo");
     let codes = write_signal(&dir.join("sent.wav"), 100, 11);
-    let answer = Answer::start(&["--echo", "--calls", "1"]);
+    let rec = dir.join("rec");
+    let answer = Answer::start(&[
+        "--echo",
+        "--record-dir",
+        rec.to_str().unwrap(),
+        "--calls",
+        "1",
+    ]);
     let out = call(
         &[
             &answer.uri(),
@@ -245,6 +252,14 @@ fn a_call_to_the_echo_gets_its_audio_back_intact() {
         .samples();
     let back = AudioFile::read(dir.join("back.wav")).unwrap().samples();
     assert_intact(&sent, &back, 10, 15);
+    // The echo recorded what it heard, too.
+    let recorded: Vec<PathBuf> = std::fs::read_dir(&rec)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let heard = AudioFile::read(&recorded[0]).unwrap().samples();
+    assert_intact(&sent, &heard, 10, 15);
 }
 
 #[test]
