@@ -3,7 +3,7 @@
 //! - `cargo xtask test`: installs the test peers that are missing, runs every test of the
 //!   workspace, then the interop suite. This is what `.ci/run` calls.
 //! - `cargo xtask interop`: the interop suite alone.
-//! - `cargo xtask bench [parser]`: side-by-side benchmarks, reported under
+//! - `cargo xtask bench [parser|registrar|proxy|calls]`: side-by-side benchmarks, reported under
 //!   `target/bench-report/`.
 //! - `cargo xtask fuzz [SECONDS]`: every fuzz target for the given time each.
 //! - `cargo xtask release --version X.Y.Z [--dry-run] [--skip-tests]`: bump, changelog,
@@ -20,7 +20,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <test | interop | bench [parser] | fuzz [SECONDS] | release --version X.Y.Z [--dry-run] [--skip-tests]>";
+const USAGE: &str = "usage: cargo xtask <test | interop | bench [parser|registrar|proxy|calls] | fuzz [SECONDS] | release --version X.Y.Z [--dry-run] [--skip-tests]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
