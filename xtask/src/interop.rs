@@ -18,6 +18,7 @@
 //! scenarios whose names contain `a` or `b` (as does `cargo xtask interop a b`),
 //! `NETSIP_INTEROP_REPEAT=N` runs each N times.
 
+mod calls;
 pub(crate) mod child;
 mod endpoint;
 mod judge;
@@ -210,6 +211,7 @@ pub(crate) fn run() -> Result<()> {
     outcomes.extend(nat::run(&out)?);
     outcomes.extend(matrix::run(&out, &target)?);
     outcomes.extend(simple::run(&out)?);
+    outcomes.extend(calls::run(&out, &target)?);
     if outcomes.is_empty() {
         bail!("NETSIP_INTEROP_ONLY selects no scenario");
     }

@@ -1,5 +1,5 @@
 //! `netsip answer --listen ADDR [--from URI --registrar HOST:PORT --username U --password P]
-//! [--greeting FILE] [--record-dir DIR] [--echo]`: Net::SIP's answer_machine.pl (greeting,
+//! [--greeting FILE] [--record-dir DIR] [--echo] [--ring S]`: Net::SIP's answer_machine.pl (greeting,
 //! then each call recorded to a WAV file of its own, named by time and caller) or
 //! bench/listen.pl (`--echo`: every call's RTP sent back), many calls at once.
 //!
@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use sip_simple::media::AudioFile;
-use sip_simple::{EndReason, IncomingCall, ListenOptions, Media, Recorder};
+use sip_simple::{Answer, EndReason, IncomingCall, ListenOptions, Media, Recorder};
 use tokio::sync::mpsc;
 
 use crate::call_cmd::{announce, bind, parse_seconds, UaArgs};
@@ -37,6 +37,10 @@ pub(crate) struct AnswerArgs {
     /// missing.
     #[arg(long, value_name = "DIR")]
     record_dir: Option<PathBuf>,
+    /// Ring (180) for S seconds before answering each call (default: answer at once); a
+    /// caller that gives up meanwhile gets its CANCEL answered and the INVITE 487.
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    ring: Option<Duration>,
     /// Hang up a call after S seconds (answer_machine.pl's -T; default: never).
     #[arg(long, value_name = "S", value_parser = parse_seconds)]
     max_duration: Option<Duration>,
@@ -197,7 +201,12 @@ async fn serve(args: &AnswerArgs) -> Result<()> {
         Arc::clone(&numbers),
         Arc::clone(&numbers),
     );
+    let ring = args.ring;
     let options = ListenOptions::new()
+        .on_new_call(move |_| match ring {
+            Some(d) => Answer::Ring(d),
+            None => Answer::Accept,
+        })
         // Tones are looked for even when telephone-events were negotiated: Net::SIP's
         // dtmf(methods => 'audio') sends tones though its SDP offers events.
         .detect_inband_dtmf(!args.no_inband_dtmf)

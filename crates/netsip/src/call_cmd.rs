@@ -20,6 +20,7 @@ use sip_transport::TransportAddr;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::daemon::init_tracing;
+use crate::tls_args::TlsArgs;
 
 /// Arguments of `netsip call`.
 #[derive(Debug, clap::Args)]
@@ -61,8 +62,8 @@ pub(crate) struct UaArgs {
     /// Our address (From): a SIP URI such as sip:alice@example.com.
     #[arg(long, value_name = "URI")]
     pub(crate) from: Option<String>,
-    /// Where our SIP listens: udp:HOST:PORT, tcp:HOST:PORT (IPv6 as [::1]); port 0 picks a
-    /// free one. RTP uses the same address.
+    /// Where our SIP listens: udp:HOST:PORT, tcp:HOST:PORT, tls:HOST:PORT (IPv6 as [::1]);
+    /// port 0 picks a free one. RTP uses the same address.
     #[arg(long, value_name = "ADDR", default_value = "udp:127.0.0.1:0")]
     pub(crate) listen: String,
     /// Send every request through this outgoing proxy (HOST:PORT or a SIP URI).
@@ -80,6 +81,10 @@ pub(crate) struct UaArgs {
     /// Take RTP/RTCP port pairs from LOW-HIGH (default: ports the OS picks).
     #[arg(long, value_name = "LOW-HIGH", value_parser = parse_port_range)]
     pub(crate) rtp_ports: Option<(u16, u16)>,
+    /// The certificates of a tls: --listen (boxed: rarely given, and it keeps the
+    /// subcommand enum small).
+    #[command(flatten)]
+    pub(crate) tls: Box<TlsArgs>,
 }
 
 impl UaArgs {
@@ -100,7 +105,7 @@ impl UaArgs {
                 std::net::IpAddr::V6(ip) => format!("sip:{default_user}@[{ip}]"),
             },
         };
-        let mut config = SimpleConfig::new(from).listen(listen);
+        let mut config = SimpleConfig::new(from).leg(self.tls.load()?.leg(listen));
         if let Some(p) = &self.proxy {
             config = config.outgoing_proxy(p.clone());
         }

@@ -10,6 +10,7 @@ mod nathelper_cmd;
 mod parse_cmd;
 mod proxy_cmd;
 mod registrar_cmd;
+mod tls_args;
 
 use std::process::ExitCode;
 

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::daemon::{init_tracing, ShutdownSignal};
+use crate::tls_args::{TlsArgs, TlsConfigs};
 use anyhow::{bail, Context, Result};
 use sip_dispatch::resolve::RouteConfig;
 use sip_dispatch::{Dispatcher, DispatcherConfig, ReceiveChain, Receiver};
@@ -18,7 +19,7 @@ use sip_proxy::{
     StatelessProxy, UserFile,
 };
 use sip_registrar::{Registrar, RegistrarConfig, RegistrarReceiver};
-use sip_transport::{LegConfig, TlsClientConfig, TlsServerConfig, TransportAddr};
+use sip_transport::TransportAddr;
 
 /// Arguments of `netsip proxy`.
 #[derive(Debug, clap::Args)]
@@ -76,22 +77,6 @@ pub(crate) struct ProxyArgs {
     nat: crate::nathelper_cmd::ProxyNatArgs,
 }
 
-/// The certificates of `tls:` legs.
-#[derive(Debug, clap::Args)]
-struct TlsArgs {
-    /// The certificate chain (PEM, leaf first) that tls: legs show; without it they connect
-    /// out but refuse inbound connections.
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
-    tls_cert: Option<std::path::PathBuf>,
-    /// The private key (PEM) of --tls-cert.
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    tls_key: Option<std::path::PathBuf>,
-    /// CA certificates (PEM) that tls: legs verify next hops against, instead of the public
-    /// roots.
-    #[arg(long, value_name = "FILE")]
-    tls_ca: Option<std::path::PathBuf>,
-}
-
 /// `--rewrite-contact`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Rewrite {
@@ -110,8 +95,7 @@ struct Plan {
     blocks: Vec<(Method, u16, Option<String>)>,
     users: Option<(UserFile, String)>,
     algorithms: Vec<Algorithm>,
-    tls_server: Option<TlsServerConfig>,
-    tls_client: Option<TlsClientConfig>,
+    tls: TlsConfigs,
 }
 
 fn plan(args: &ProxyArgs) -> Result<Plan> {
@@ -172,28 +156,14 @@ fn plan(args: &ProxyArgs) -> Result<Plan> {
             _ => bail!("bad --auth-algorithm {a:?}: MD5 or SHA-256"),
         }
     }
-    let tls_server = match (&args.tls.tls_cert, &args.tls.tls_key) {
-        (Some(cert), Some(key)) => Some(
-            TlsServerConfig::from_pem_files(cert, key)
-                .with_context(|| format!("bad --tls-cert {}", cert.display()))?,
-        ),
-        _ => None,
-    };
-    let tls_client = match &args.tls.tls_ca {
-        Some(ca) => Some(
-            TlsClientConfig::with_ca_file(ca)
-                .with_context(|| format!("bad --tls-ca {}", ca.display()))?,
-        ),
-        None => None,
-    };
+    let tls = args.tls.load()?;
     Ok(Plan {
         listen,
         route,
         blocks,
         users,
         algorithms,
-        tls_server,
-        tls_client,
+        tls,
     })
 }
 
@@ -230,22 +200,7 @@ pub(crate) fn run(args: &ProxyArgs) -> Result<()> {
 }
 
 async fn serve(args: &ProxyArgs, plan: Plan) -> Result<()> {
-    let legs = plan
-        .listen
-        .iter()
-        .map(|a| {
-            let mut leg = LegConfig::new(*a);
-            if a.protocol == sip_transport::Protocol::Tls {
-                if let Some(c) = &plan.tls_server {
-                    leg = leg.tls_server(c.clone());
-                }
-                if let Some(c) = &plan.tls_client {
-                    leg = leg.tls_client(c.clone());
-                }
-            }
-            leg
-        })
-        .collect();
+    let legs = plan.listen.iter().map(|a| plan.tls.leg(*a)).collect();
     // Stateless: every retransmission reaches the proxy and is forwarded again.
     let dispatcher = Dispatcher::new(
         legs,

@@ -661,3 +661,87 @@ fn bad_arguments_fail_before_any_call() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn answer_rings_before_answering_and_a_cancel_ends_the_ringing_call() {
+    let dir = scratch("ring-answer");
+    // Rings 0.5 s, then answers: the call is set up.
+    let answer = Answer::start(&["--echo", "--ring", "0.5", "--calls", "1"]);
+    let out = call(&[&answer.uri(), "--duration", "0.5"], &dir);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("call established"));
+    let (status, lines) = answer.finish();
+    assert!(status.success());
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("call 1: established from ")));
+
+    // Rings 10 s: the caller gives up after 1 s (CANCEL); the call ends unanswered.
+    let answer = Answer::start(&["--echo", "--ring", "10", "--calls", "1"]);
+    let out = call(&[&answer.uri(), "--ring-timeout", "1"], &dir);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    let (status, lines) = answer.finish();
+    assert!(status.success());
+    assert!(
+        !lines.iter().any(|l| l.contains("established")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("call 1: ended: ")),
+        "{lines:?}"
+    );
+    // Not a number of seconds.
+    let out = netsip()
+        .args(["answer", "--ring", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn tls_certificate_options_come_in_pairs_and_must_load() {
+    let dir = scratch("tls-args");
+    // --tls-cert without --tls-key (and the reverse) is a usage error.
+    let out = call(&["sip:b@127.0.0.1:9", "--tls-cert", "c.pem"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = netsip()
+        .args(["answer", "--tls-key", "k.pem"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // A file that does not load is named, before anything listens.
+    let out = call(
+        &[
+            "sips:b@127.0.0.1:9",
+            "--listen",
+            "tls:127.0.0.1:0",
+            "--tls-ca",
+            "/nonexistent/ca.pem",
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("bad --tls-ca /nonexistent/ca.pem"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = netsip()
+        .args([
+            "answer",
+            "--listen",
+            "tls:127.0.0.1:0",
+            "--tls-cert",
+            "/nonexistent/c.pem",
+            "--tls-key",
+            "/nonexistent/k.pem",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("bad --tls-cert /nonexistent/c.pem"),
+        "{}",
+        text(&out.stderr)
+    );
+}

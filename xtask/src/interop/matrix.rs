@@ -44,14 +44,14 @@ const REALM: &str = "example.com";
 
 /// A transport of SIP.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Proto {
+pub(super) enum Proto {
     Udp,
     Tcp,
     Tls,
 }
 
 impl Proto {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Udp => "udp",
             Self::Tcp => "tcp",
@@ -281,7 +281,7 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
 
 /// A throwaway CA and a leaf for 127.0.0.1, ::1 and localhost (P-256, two days), in `dir`:
 /// `ca.pem`, `leg.pem`, `leg.key`.
-fn make_certs(dir: &Path) -> Result<PathBuf> {
+pub(super) fn make_certs(dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     std::fs::write(
         dir.join("leg.ext"),
@@ -366,7 +366,7 @@ fn make_certs(dir: &Path) -> Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
-fn host(v6: bool) -> &'static str {
+pub(super) fn host(v6: bool) -> &'static str {
     if v6 {
         "[::1]"
     } else {
@@ -374,7 +374,7 @@ fn host(v6: bool) -> &'static str {
     }
 }
 
-fn ip(v6: bool) -> IpAddr {
+pub(super) fn ip(v6: bool) -> IpAddr {
     if v6 {
         IpAddr::V6(Ipv6Addr::LOCALHOST)
     } else {
@@ -383,7 +383,7 @@ fn ip(v6: bool) -> IpAddr {
 }
 
 /// A leg's port from `ports`: TLS ports are noted as such for the judge.
-fn port_for(ports: &mut Ports, proto: Proto, ours: bool) -> Result<u16> {
+pub(super) fn port_for(ports: &mut Ports, proto: Proto, ours: bool) -> Result<u16> {
     match (proto, ours) {
         (Proto::Tls, _) => ports.tls(ours),
         (_, true) => ports.ours(),
@@ -393,7 +393,7 @@ fn port_for(ports: &mut Ports, proto: Proto, ours: bool) -> Result<u16> {
 
 /// A Perl peer; its TLS session keys go to `keylog` for the judge (see
 /// `interop/lib/NetsipInterop.pm`).
-fn perl_script(folder: &str, name: &str, keylog: &Path) -> Command {
+pub(super) fn perl_script(folder: &str, name: &str, keylog: &Path) -> Command {
     let mut c = Command::new("perl");
     c.arg(crate::root().join("interop").join(folder).join(name))
         .env("NETSIP_TLS_KEYLOG", keylog);

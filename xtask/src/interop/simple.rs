@@ -35,7 +35,7 @@ use audio::{Bounds, Law, FRAME};
 const NETSIP_LOG: &str = "info,sip_simple=debug";
 
 /// The test signal: 3 s of 20 ms packets.
-const SIGNAL_FRAMES: usize = 150;
+pub(super) const SIGNAL_FRAMES: usize = 150;
 
 /// At most this much of what was sent may be missing at the start of what came back: 10
 /// packets (200 ms). The first packets can race the 200 OK and the ACK.
@@ -46,7 +46,7 @@ const LEAD: usize = 10 * FRAME;
 const TRAIL: usize = 15 * FRAME;
 
 /// The digits the DTMF scenarios send: every kind of key.
-const DIGITS: &str = "159#*0D";
+pub(super) const DIGITS: &str = "159#*0D";
 
 /// tshark, to read the payloads of SIPp's capture (the same package `peers` installs for
 /// the dissector checks).
@@ -416,8 +416,22 @@ fn check_intact(r: &mut Report, dir: &Path, sent: &[i16], got: &Path, raw_law: L
     let _ = std::fs::write(dir.join("audio-check.txt"), format!("{line}\n"));
 }
 
+/// The test signal as PCMU codes: [`SIGNAL_FRAMES`] 20 ms packets from `seed`, written to
+/// `dir/sent.wav` (for `netsip call --send`) and `dir/sent.pcmu` (for Net::SIP's `send_recv`).
+pub(super) fn pcmu_signal(dir: &Path, seed: u64) -> Result<Vec<u8>> {
+    let codes = audio::test_signal(SIGNAL_FRAMES, seed);
+    audio::write_ulaw_wav(&dir.join("sent.wav"), &codes)?;
+    std::fs::write(dir.join("sent.pcmu"), &codes)?;
+    Ok(codes)
+}
+
+/// [`check_intact`] for a recording (WAV or raw PCMU) of the PCMU codes `sent`.
+pub(super) fn check_pcmu_intact(r: &mut Report, dir: &Path, sent: &[u8], got: &Path, what: &str) {
+    check_intact(r, dir, &Law::Ulaw.decode_all(sent), got, Law::Ulaw, what);
+}
+
 /// The digits of `netsip answer`'s `call N: dtmf D` lines, in order.
-fn dtmf_printed(stdout: &str) -> String {
+pub(super) fn dtmf_printed(stdout: &str) -> String {
     stdout
         .lines()
         .filter_map(|l| l.split_once(": dtmf ").map(|(_, d)| d.trim()))
@@ -426,7 +440,7 @@ fn dtmf_printed(stdout: &str) -> String {
 }
 
 /// `netsip` must exit 0; its `error:` line says why not.
-fn check_netsip(r: &mut Report, p: &Running, end: Ended) {
+pub(super) fn check_netsip(r: &mut Report, p: &Running, end: Ended) {
     match end {
         Ended::Exited(s) if s.success() => {}
         Ended::Exited(s) => {
@@ -449,7 +463,7 @@ fn check_netsip(r: &mut Report, p: &Running, end: Ended) {
 }
 
 /// `netsip <subcommand>` with tracing on.
-fn netsip_cmd(netsip: &Path, subcommand: &str) -> Command {
+pub(super) fn netsip_cmd(netsip: &Path, subcommand: &str) -> Command {
     let mut c = Command::new(netsip);
     c.arg(subcommand);
     if std::env::var_os("RUST_LOG").is_none() {
@@ -470,7 +484,7 @@ fn udp(port: u16) -> String {
 
 /// Waits until `p` prints a line starting with `prefix`; fails when it exits first or
 /// `limit` passes.
-fn wait_printed(p: &mut Running, prefix: &str, limit: Duration) -> Result<()> {
+pub(super) fn wait_printed(p: &mut Running, prefix: &str, limit: Duration) -> Result<()> {
     let deadline = Instant::now() + limit;
     loop {
         if p.stdout().lines().any(|l| l.starts_with(prefix)) {
