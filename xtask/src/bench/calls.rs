@@ -768,7 +768,7 @@ fn panel<DB: DrawingBackend>(
         .iter()
         .enumerate()
         .map(|(i, (c, a))| {
-            let line = steps
+            let mut line: Vec<(f64, f64)> = steps
                 .iter()
                 .filter(|s| s.caller == *c && s.answerer == *a)
                 .filter_map(|s| {
@@ -778,6 +778,8 @@ fn panel<DB: DrawingBackend>(
                         .map(|t| (f64::from(s.calls), value(t)))
                 })
                 .collect();
+            // The halfway step runs last: draw in the order of the call counts.
+            line.sort_by(|p, q| p.0.total_cmp(&q.0));
             (i, line)
         })
         .collect();
@@ -796,7 +798,9 @@ fn panel<DB: DrawingBackend>(
     let mut chart =
         chart.build_cartesian_2d((f64::from(STEPS[0]) * 0.8..max_x).log_scale(), 0.0..max_y)?;
     let mut mesh = chart.configure_mesh();
-    mesh.x_desc("parallel calls");
+    mesh.x_desc("parallel calls")
+        .x_labels(STEPS.len())
+        .x_label_formatter(&|x| format!("{x:.0}"));
     if !text {
         mesh.disable_x_mesh().disable_y_mesh();
     }
@@ -940,6 +944,40 @@ mod tests {
         };
         assert_eq!(cpu.cpu_per_packet(), Some(1000.0));
         assert_eq!(held.cpu_per_packet(), None);
+    }
+
+    #[test]
+    fn the_chart_is_a_png_with_every_pair() {
+        let step = |calls: u32, caller, answerer, received: u64| Step {
+            caller,
+            answerer,
+            calls,
+            outcome: Ok(Total {
+                up: calls,
+                calls,
+                seconds: 5.0,
+                sent: u64::from(calls) * 250,
+                received,
+                lost: 0,
+                ignored: 0,
+                delay: Some((f64::from(calls) / 100.0, 0.1, 3.0)),
+            }),
+            cpu: None,
+            tries: 1,
+        };
+        let mut steps = Vec::new();
+        for (c, a) in PAIRS {
+            for calls in [100, 200, 400, 300] {
+                let lost = if calls >= 400 { 5000 } else { 0 };
+                steps.push(step(calls, c, a, u64::from(calls) * 250 - lost));
+            }
+        }
+        let path = std::env::temp_dir().join(format!("calls-chart-{}.png", std::process::id()));
+        chart(&path, &steps).unwrap();
+        let png = std::fs::read(&path).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        assert!(png.len() > 10_000, "{} bytes", png.len());
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
