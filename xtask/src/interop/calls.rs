@@ -4,8 +4,8 @@
 //!
 //! | scenario | our side | the peer | passes when |
 //! | --- | --- | --- | --- |
-//! | `calls-call-perl-echo-{tcp,tls,udp6,tcp6}` | `netsip call --send sent.wav --record back.wav` on that transport | `interop/calls/perl_uas.pl` (Net::SIP `listen` with `recv_echo`) | both exit 0; `back.wav` is `sent.wav`, intact |
-//! | `calls-perl-call-answer-echo-{tcp,tls,udp6,tcp6}` | `netsip answer --echo --calls 1` | `perl_send_recv.pl` (`invite` with `send_recv`, recording the echo) | both exit 0; the Perl recording is what it sent, intact |
+//! | `calls-call-perl-echo-{udp,tcp,tls,udp6,tcp6}` | `netsip call --send sent.wav --record back.wav` on that transport | `interop/calls/perl_uas.pl` (Net::SIP `listen` with `recv_echo`) | both exit 0; `back.wav` is `sent.wav`, intact |
+//! | `calls-perl-call-answer-echo-{udp,tcp,tls,udp6,tcp6}` | `netsip answer --echo --calls 1` | `perl_send_recv.pl` (`invite` with `send_recv`, recording the echo) | both exit 0; the Perl recording is what it sent, intact |
 //! | `calls-perl-hold-resume` | `netsip answer --echo --calls 1` | `perl_hold.pl`: re-INVITEs with `a=sendonly`, sendrecv, `c=0.0.0.0`, the address again | every re-INVITE gets a 200 whose SDP is `recvonly`/`inactive` on hold and `sendrecv` after; nothing echoed on hold, RTP back after each resume |
 //! | `calls-perl-cancel-487` | `netsip answer --ring 10 --calls 1` | `perl_cancel.pl`: cancels 1 s after the 180 | the INVITE ends with 487, the CANCEL gets 200, netsip ends the call |
 //! | `calls-call-cancel-perl-ringing` | `netsip call --ring-timeout 1` | `perl_uas.pl --ring-only` (180, never 200) | netsip exits 7 (no answer) after its CANCEL; the Perl callee got the CANCEL, sent 487 and got its ACK |
@@ -62,6 +62,14 @@ enum Play {
 
 const SCENARIOS: &[(&str, Play, &str)] = &[
     (
+        "calls-call-perl-echo-udp",
+        Play::CallPerlEcho {
+            proto: Proto::Udp,
+            v6: false,
+        },
+        "netsip call -> Net::SIP listen recv_echo (udp, PCMU)",
+    ),
+    (
         "calls-call-perl-echo-tcp",
         Play::CallPerlEcho {
             proto: Proto::Tcp,
@@ -92,6 +100,14 @@ const SCENARIOS: &[(&str, Play, &str)] = &[
             v6: true,
         },
         "netsip call -> Net::SIP listen recv_echo (tcp, [::1], PCMU)",
+    ),
+    (
+        "calls-perl-call-answer-echo-udp",
+        Play::PerlCallAnswerEcho {
+            proto: Proto::Udp,
+            v6: false,
+        },
+        "Net::SIP invite send_recv -> netsip answer --echo (udp, PCMU)",
     ),
     (
         "calls-perl-call-answer-echo-tcp",

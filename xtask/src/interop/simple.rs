@@ -2,11 +2,12 @@
 //!
 //! | scenario | our side | the peer | passes when |
 //! | --- | --- | --- | --- |
-//! | `simple-call-perl-echo` | `netsip call --send sent.wav --record back.wav` | `interop/simple/perl_echo_uas.pl` (Net::SIP `listen` with `recv_echo`) | both exit 0; `back.wav` is `sent.wav`, intact |
-//! | `simple-perl-call-answer-echo` | `netsip answer --echo --calls 1` | `interop/simple/perl_send_recv.pl` (Net::SIP `invite` with `send_recv`, recording the echo) | both exit 0; the Perl recording is what it sent, intact |
 //! | `simple-perl-dtmf-rfc4733` | `netsip answer --echo --calls 1` | `interop/simple/perl_dtmf.pl --methods rfc2833` (Simple::Call `dtmf`, as the example dtmf.pl) | both exit 0; `netsip answer` printed every digit, in order |
 //! | `simple-perl-dtmf-inband` | the same | `perl_dtmf.pl --methods audio` (tones in the PCMU stream) | the same |
 //! | `simple-sipp-uac-pcap-answer` | `netsip answer --record-dir rec --calls 1` | `sipp -sn uac_pcap`: SIPp's own PCMA recording (`g711a.pcap`) and an RFC 2833 `1` | both exit 0; the one recording is the pcap's audio, intact; the `1` was seen |
+//!
+//! The calls with audio echoed both ways (`netsip call` to Net::SIP's echo, Net::SIP's caller
+//! to `netsip answer --echo`) are `calls-*` (`calls.rs`), on every transport.
 //!
 //! "Intact" is [`audio::Alignment::problem`]: the received samples are one contiguous
 //! stretch of the sent ones, sample for sample, with at most [`LEAD`] lost at the start and
@@ -63,23 +64,11 @@ const SIPP_PCAP_DIR: &str = "/usr/share/sip-tester";
 /// Who plays which side.
 #[derive(Clone, Copy)]
 enum Play {
-    CallPerlEcho,
-    PerlCallAnswerEcho,
     PerlDtmf { method: &'static str },
     SippPcapAnswer,
 }
 
 const SCENARIOS: &[(&str, Play, &str)] = &[
-    (
-        "simple-call-perl-echo",
-        Play::CallPerlEcho,
-        "netsip call -> Net::SIP listen recv_echo (udp, PCMU)",
-    ),
-    (
-        "simple-perl-call-answer-echo",
-        Play::PerlCallAnswerEcho,
-        "Net::SIP invite send_recv -> netsip answer --echo (udp, PCMU)",
-    ),
     (
         "simple-perl-dtmf-rfc4733",
         Play::PerlDtmf { method: "rfc2833" },
@@ -129,101 +118,10 @@ fn run_one(play: Play, netsip: &Path, dir: &Path) -> Result<Report> {
     let mut ports = Ports::default();
     let mut r = Report::new();
     match play {
-        Play::CallPerlEcho => call_perl_echo(netsip, &mut ports, dir, deadline, &mut r)?,
-        Play::PerlCallAnswerEcho => perl_call_answer(netsip, &mut ports, dir, deadline, &mut r)?,
         Play::PerlDtmf { method } => perl_dtmf(method, netsip, &mut ports, dir, deadline, &mut r)?,
         Play::SippPcapAnswer => sipp_pcap(netsip, &mut ports, dir, deadline, &mut r)?,
     }
     Ok(r)
-}
-
-/// `netsip call` sends the test signal to the Perl echo and records what comes back.
-fn call_perl_echo(
-    netsip: &Path,
-    ports: &mut Ports,
-    dir: &Path,
-    deadline: Instant,
-    r: &mut Report,
-) -> Result<()> {
-    let codes = audio::test_signal(SIGNAL_FRAMES, 0x5eed);
-    audio::write_ulaw_wav(&dir.join("sent.wav"), &codes)?;
-    let perl_port = ports.free()?;
-    let mut cmd = perl_script("perl_echo_uas.pl");
-    cmd.args(["--leg", &format!("127.0.0.1:{perl_port}")])
-        .args(["--calls", "1", "--timeout", "20"]);
-    let mut uas = Running::spawn("perl_echo_uas", cmd, dir)?;
-    if let Err(e) = wait_printed(&mut uas, "listening on ", STARTUP_LIMIT) {
-        r.problems.push(format!("{e:#}"));
-        r.add_our_evidence(&uas);
-        return Ok(());
-    }
-    let mut cmd = netsip_cmd(netsip, "call");
-    cmd.arg(format!("sip:echo@127.0.0.1:{perl_port}"))
-        .args(["--from", "sip:netsip@127.0.0.1"])
-        .args(["--listen", &udp(ports.ours()?)])
-        .args(["--send", "sent.wav", "--record", "back.wav"])
-        .args(["--duration", "15"]);
-    let mut call = Running::spawn("netsip_call", cmd, dir)?;
-    let call_end = call.wait(deadline);
-    let uas_end = uas.wait(deadline);
-    check_netsip(r, &call, call_end);
-    r.check_ours(&uas, uas_end);
-    if call_end.success() {
-        check_intact(
-            r,
-            dir,
-            &Law::Ulaw.decode_all(&codes),
-            &dir.join("back.wav"),
-            Law::Ulaw,
-            "netsip call's recording of the Perl echo",
-        );
-    }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&call);
-        r.add_our_evidence(&uas);
-    }
-    Ok(())
-}
-
-/// The Perl caller sends the test signal (raw PCMU, as Net::SIP reads it) to `netsip answer
-/// --echo` and records what comes back.
-fn perl_call_answer(
-    netsip: &Path,
-    ports: &mut Ports,
-    dir: &Path,
-    deadline: Instant,
-    r: &mut Report,
-) -> Result<()> {
-    let codes = audio::test_signal(SIGNAL_FRAMES, 0xca11);
-    std::fs::write(dir.join("sent.pcmu"), &codes)?;
-    let Some((port, mut answer)) = start_answer(netsip, &["--echo"], ports, dir, r)? else {
-        return Ok(());
-    };
-    let mut cmd = perl_script("perl_send_recv.pl");
-    cmd.args(["--leg", &format!("127.0.0.1:{}", ports.free()?)])
-        .args(["--to", &format!("sip:answer@127.0.0.1:{port}")])
-        .args(["--send", "sent.pcmu", "--record", "back.pcmu"])
-        .args(["--linger", "500", "--timeout", "15"]);
-    let mut uac = Running::spawn("perl_send_recv", cmd, dir)?;
-    let uac_end = uac.wait(deadline);
-    let answer_end = answer.wait(deadline);
-    r.check_ours(&uac, uac_end);
-    check_netsip(r, &answer, answer_end);
-    if uac_end.success() {
-        check_intact(
-            r,
-            dir,
-            &Law::Ulaw.decode_all(&codes),
-            &dir.join("back.pcmu"),
-            Law::Ulaw,
-            "the Perl caller's recording of netsip answer's echo",
-        );
-    }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&answer);
-        r.add_our_evidence(&uac);
-    }
-    Ok(())
 }
 
 /// The Perl caller sends [`DIGITS`] by `method`; `netsip answer` must print each.
