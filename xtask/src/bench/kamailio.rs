@@ -43,6 +43,33 @@ pub(crate) fn version() -> String {
         .map_or_else(|| "Kamailio".to_owned(), |v| format!("Kamailio {v}"))
 }
 
+/// The servers a server suite compares, in the order they run: ours, then Kamailio both ways.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Server {
+    /// The `netsip` command.
+    Netsip,
+    /// Kamailio, set up this way.
+    Kamailio(Setup),
+}
+
+impl Server {
+    /// Every server of a suite, in the order they run.
+    pub(crate) const ALL: [Self; 3] = [
+        Self::Netsip,
+        Self::Kamailio(Setup::Packaged),
+        Self::Kamailio(Setup::Tuned),
+    ];
+
+    /// Its name in logs and directories.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Netsip => "netsip",
+            Self::Kamailio(Setup::Packaged) => "kamailio",
+            Self::Kamailio(Setup::Tuned) => "kamailio-tuned",
+        }
+    }
+}
+
 /// How Kamailio is set up besides its configuration file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Setup {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use super::cpu::{self, CpuTime};
-use super::kamailio::{self, Kamailio, Setup};
+use super::kamailio::{self, Kamailio, Server};
 use super::load::{self, Load, Outcome, Scenario};
 use super::server_report::{self, Row, Suite};
 use crate::interop::netsip_server::NetsipServer;
@@ -42,11 +42,7 @@ pub(crate) fn run() -> Result<()> {
 
     let mut problems = Vec::new();
     let mut rows = Vec::new();
-    let servers = [
-        Server::Netsip,
-        Server::Kamailio(Setup::Packaged),
-        Server::Kamailio(Setup::Tuned),
-    ];
+    let servers = Server::ALL;
     for server in servers {
         let dir = logs.join(server.name());
         for sub in ["uac", "uas"] {
@@ -92,37 +88,9 @@ pub(crate) fn run() -> Result<()> {
         operation: "call",
         notes: notes(),
     };
-    server_report::write(
-        &super::target_dir().join("bench-report"),
-        &suite,
-        &rows,
-        &super::machine(),
-    )?;
-    if !problems.is_empty() {
-        bail!(
-            "bench proxy: not every call succeeded:\n  {}",
-            problems.join("\n  ")
-        );
-    }
-    Ok(())
+    server_report::write_checked(&suite, &rows, &problems)
 }
 
-/// The proxies compared, in the order they run.
-#[derive(Debug, Clone, Copy)]
-enum Server {
-    Netsip,
-    Kamailio(Setup),
-}
-
-impl Server {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Netsip => "netsip",
-            Self::Kamailio(Setup::Packaged) => "kamailio",
-            Self::Kamailio(Setup::Tuned) => "kamailio-tuned",
-        }
-    }
-}
 
 /// What one proxy's run left: its CPU time during the calls, and both SIPps' outcomes.
 struct Run {

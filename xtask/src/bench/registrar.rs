@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use super::cpu::{self, CpuTime};
-use super::kamailio::{self, Kamailio, Setup};
+use super::kamailio::{self, Kamailio, Server};
 use super::load::{self, Load, Outcome, Scenario};
 use super::server_report::{self, Row, Suite};
 use crate::interop::netsip_server::NetsipServer;
@@ -41,11 +41,7 @@ pub(crate) fn run() -> Result<()> {
 
     let mut problems = Vec::new();
     let mut rows = Vec::new();
-    let servers = [
-        Server::Netsip,
-        Server::Kamailio(Setup::Packaged),
-        Server::Kamailio(Setup::Tuned),
-    ];
+    let servers = Server::ALL;
     for server in servers {
         let dir = logs.join(server.name());
         std::fs::create_dir_all(&dir)?;
@@ -79,37 +75,9 @@ pub(crate) fn run() -> Result<()> {
         operation: "REGISTER",
         notes: notes(),
     };
-    server_report::write(
-        &super::target_dir().join("bench-report"),
-        &suite,
-        &rows,
-        &super::machine(),
-    )?;
-    if !problems.is_empty() {
-        bail!(
-            "bench registrar: not every REGISTER succeeded:\n  {}",
-            problems.join("\n  ")
-        );
-    }
-    Ok(())
+    server_report::write_checked(&suite, &rows, &problems)
 }
 
-/// The servers compared, in the order they run.
-#[derive(Debug, Clone, Copy)]
-enum Server {
-    Netsip,
-    Kamailio(Setup),
-}
-
-impl Server {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Netsip => "netsip",
-            Self::Kamailio(Setup::Packaged) => "kamailio",
-            Self::Kamailio(Setup::Tuned) => "kamailio-tuned",
-        }
-    }
-}
 
 /// One server under the load: start it, read its CPU time, run SIPp, read it again, stop it.
 fn run_one(

@@ -155,6 +155,26 @@ pub(crate) fn write(out: &Path, suite: &Suite, rows: &[Row], machine: &str) -> R
     Ok(())
 }
 
+/// [`write`] to `target/bench-report/`, then fails when `problems` (operations that did not
+/// succeed) is not empty: the report is written either way.
+pub(crate) fn write_checked(suite: &Suite, rows: &[Row], problems: &[String]) -> Result<()> {
+    write(
+        &super::target_dir().join("bench-report"),
+        suite,
+        rows,
+        &super::machine(),
+    )?;
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "bench {}: not every {} succeeded:\n  {}",
+            suite.name,
+            suite.operation,
+            problems.join("\n  ")
+        );
+    }
+    Ok(())
+}
+
 /// Bar colours: user time, system time.
 const USER: RGBColor = RGBColor(31, 119, 180);
 const SYSTEM: RGBColor = RGBColor(174, 199, 232);
