@@ -91,7 +91,6 @@ pub(crate) fn run() -> Result<()> {
     server_report::write_checked(&suite, &rows, &problems)
 }
 
-
 /// What one proxy's run left: its CPU time during the calls, and both SIPps' outcomes.
 struct Run {
     cpu: CpuTime,

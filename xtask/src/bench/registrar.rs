@@ -78,7 +78,6 @@ pub(crate) fn run() -> Result<()> {
     server_report::write_checked(&suite, &rows, &problems)
 }
 
-
 /// One server under the load: start it, read its CPU time, run SIPp, read it again, stop it.
 fn run_one(
     server: Server,
