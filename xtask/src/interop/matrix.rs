@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use super::child::{tail, Ended, Running};
+use super::child::{tail, Running};
 use super::netsip_server::NetsipServer;
 use super::ports::{wait_bound_on, Ports};
 use super::{our, Outcome, Report, SCENARIO_LIMIT, STARTUP_LIMIT};
@@ -533,36 +533,13 @@ fn register(
             .args(["--password", password, "--expect", expect]);
         let mut p = Running::spawn(name, cmd, dir)?;
         let end = p.wait(deadline);
-        let out = p.stdout();
-        let outcome = out
-            .lines()
-            .find(|l| l.starts_with("registered") || l.starts_with("refused"))
-            .unwrap_or("no outcome printed")
-            .to_owned();
-        let as_expected = match (end, expect) {
-            (Ended::Exited(s), "ok") => s.success(),
-            (Ended::Exited(s), _) => {
-                s.success() && (outcome.contains("code 401") || outcome.contains("code 403"))
-            }
-            (Ended::Killed, _) => false,
-        };
-        if !as_expected {
-            r.problems.push(format!(
-                "REGISTER over {} with password {password:?}: expected {}, got {outcome:?}{}",
-                proto.as_str(),
-                if expect == "ok" {
-                    "a 2xx"
-                } else {
-                    "a refusal with 401 or 403"
-                },
-                if matches!(end, Ended::Killed) {
-                    " (killed at the deadline)"
-                } else {
-                    ""
-                }
-            ));
-            r.add_our_evidence(&p);
-        }
+        super::proxy::check_register(
+            &mut r,
+            &p,
+            end,
+            expect,
+            &format!("over {} with password {password:?}", proto.as_str()),
+        );
     }
     stop_proxy(proxy, &mut r);
     Ok(r)

@@ -387,37 +387,13 @@ fn perl_auth(
             .args(["--password", password, "--expect", expect]);
         let mut p = Running::spawn(name, cmd, dir)?;
         let end = p.wait(deadline);
-        let out = p.stdout();
-        let outcome = out
-            .lines()
-            .find(|l| l.starts_with("registered") || l.starts_with("refused"))
-            .unwrap_or("no outcome printed")
-            .to_owned();
-        let as_expected = match (end, expect) {
-            (Ended::Exited(s), "ok") => s.success(),
-            // A refusal must be the challenge, not a timeout or another error.
-            (Ended::Exited(s), _) => {
-                s.success() && (outcome.contains("code 401") || outcome.contains("code 403"))
-            }
-            (Ended::Killed, _) => false,
-        };
-        if !as_expected {
-            r.problems.push(format!(
-                "REGISTER of {AUTH_USER}@{REALM} with password {password:?}: expected {}, got \
-                 {outcome:?}{}",
-                if expect == "ok" {
-                    "a 2xx"
-                } else {
-                    "a refusal with 401 or 403"
-                },
-                if matches!(end, Ended::Killed) {
-                    " (still running at the deadline: killed)"
-                } else {
-                    ""
-                }
-            ));
-            r.add_our_evidence(&p);
-        }
+        check_register(
+            r,
+            &p,
+            end,
+            expect,
+            &format!("of {AUTH_USER}@{REALM} with password {password:?}"),
+        );
     }
     Ok(())
 }
@@ -703,4 +679,39 @@ pub(super) fn add_proxy_evidence(proxy: &NetsipServer, r: &mut Report) {
     r.details.push_str(&tail(&proxy.stdout(), 5));
     r.details.push_str("    netsip proxy stderr:\n");
     r.details.push_str(&tail(&proxy.stderr(), 20));
+}
+
+/// The check of a `perl_register.pl` run that expected `expect` (`ok`, or a refusal): its
+/// printed outcome must say so, and a refusal must be the challenge (401 or 403), not a
+/// timeout or another error. `what` names the registration in the problem.
+pub(super) fn check_register(r: &mut Report, p: &Running, end: Ended, expect: &str, what: &str) {
+    let out = p.stdout();
+    let outcome = out
+        .lines()
+        .find(|l| l.starts_with("registered") || l.starts_with("refused"))
+        .unwrap_or("no outcome printed")
+        .to_owned();
+    let as_expected = match (end, expect) {
+        (Ended::Exited(s), "ok") => s.success(),
+        (Ended::Exited(s), _) => {
+            s.success() && (outcome.contains("code 401") || outcome.contains("code 403"))
+        }
+        (Ended::Killed, _) => false,
+    };
+    if !as_expected {
+        r.problems.push(format!(
+            "REGISTER {what}: expected {}, got {outcome:?}{}",
+            if expect == "ok" {
+                "a 2xx"
+            } else {
+                "a refusal with 401 or 403"
+            },
+            if matches!(end, Ended::Killed) {
+                " (still running at the deadline: killed)"
+            } else {
+                ""
+            }
+        ));
+        r.add_our_evidence(p);
+    }
 }
