@@ -47,8 +47,8 @@
 //!   [`CallState`], [`CallEvent`], [`EndReason`] (`call_state`).
 //! - [`Media`] (`audio`), [`Recorder`], [`Recording`] (`recorder`): what a stream does.
 //! - One audio stream: its rules without IO (`rtp_stream`, with what it sends in
-//!   `rtp_source` and its DTMF in `dtmf_playout`), its task and sockets (`stream_task`), its
-//!   ports (`ports`), SDP offer/answer (`negotiation`), probes ([`ProbeStats`], `probe`),
+//!   `rtp_source` and its DTMF in `dtmf_playout`), its task and sockets (`stream_task`,
+//!   reading into `datagram_buffer`), its ports (`ports`), SDP offer/answer (`negotiation`), probes ([`ProbeStats`], `probe`),
 //!   [`CallStats`] (`stats`).
 //! - [`media`]: RTP, RTCP, G.711, audio files, jitter buffer, DTMF, without IO.
 //! - Errors: [`SimpleError`], [`RegisterError`], [`CallError`], [`PortError`].
@@ -61,6 +61,7 @@ mod call_core;
 mod call_driver;
 mod call_state;
 mod config;
+mod datagram_buffer;
 mod dtmf_playout;
 mod error;
 mod listen;

@@ -2,15 +2,17 @@
 //! feeds an [`RtpStream`] and carries out what it asks for. Sends never wait (a full socket
 //! buffer drops the datagram, as a phone would), file recording goes to blocking threads.
 
+use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime};
 
-use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::MissedTickBehavior;
+use tokio::time::{Interval, MissedTickBehavior};
 
 use crate::audio::Media;
+use crate::datagram_buffer::DatagramBuffer;
 use crate::error::CallError;
 use crate::media::{MediaStats, PACKET_DURATION};
 use crate::negotiation::StreamParams;
@@ -20,13 +22,13 @@ use crate::probe::ProbeStats;
 use crate::recorder::RecorderPump;
 use crate::rtp_stream::{RtpStream, StreamEvent, Transmit};
 
-/// Datagrams larger than this are cut (and then fail to parse): RTP of 20 ms G.711 is 172
-/// octets, RTCP compound packets are small; nothing legitimate comes near.
-const MAX_DATAGRAM: usize = 2048;
-
 /// Receive errors in a row after which a socket is no longer read (a broken socket must not
 /// spin the task).
 const MAX_RECV_ERRORS: u32 = 1000;
+
+/// Datagrams read from one socket in one turn before the task lets others run (tokio's
+/// cooperative budget bounds the readiness polls, this the reads of a socket found ready).
+const RECV_BATCH: u32 = 64;
 
 /// What the call asks of a stream.
 #[derive(Debug)]
@@ -121,6 +123,22 @@ pub(crate) fn wallclock() -> SystemTime {
     SystemTime::now()
 }
 
+/// The receive side of a stream's two sockets.
+#[derive(Debug, Default)]
+struct Receivers {
+    rtp: DatagramBuffer,
+    rtcp: DatagramBuffer,
+    rtp_errors: u32,
+    rtcp_errors: u32,
+}
+
+/// Which of a stream's sockets.
+#[derive(Debug, Clone, Copy)]
+enum Socket {
+    Rtp,
+    Rtcp,
+}
+
 struct Running {
     index: usize,
     core: RtpStream,
@@ -161,39 +179,15 @@ async fn run(
     // ticks are skipped, and the stream skips their timestamps.
     let mut clock = tokio::time::interval(PACKET_DURATION);
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut rtp_buf = vec![0u8; MAX_DATAGRAM];
-    let mut rtcp_buf = vec![0u8; MAX_DATAGRAM];
-    let (mut rtp_errors, mut rtcp_errors) = (0u32, 0u32);
+    let mut io = Receivers::default();
     loop {
-        tokio::select! {
-            _ = clock.tick() => {
-                s.core.handle_tick(now());
-                s.publish();
-            }
-            r = s.ports.rtp.recv_from(&mut rtp_buf), if rtp_errors < MAX_RECV_ERRORS => match r {
-                Ok((n, from)) => {
-                    rtp_errors = 0;
-                    s.core.handle_rtp(now(), from, &Bytes::copy_from_slice(&rtp_buf[..n]));
-                }
-                Err(e) => {
-                    rtp_errors += 1;
-                    tracing::debug!(%e, "RTP receive failed");
-                }
-            },
-            r = s.ports.rtcp.recv_from(&mut rtcp_buf), if rtcp_errors < MAX_RECV_ERRORS => match r {
-                Ok((n, from)) => {
-                    rtcp_errors = 0;
-                    s.core.handle_rtcp(now(), from, &rtcp_buf[..n]);
-                }
-                Err(e) => {
-                    rtcp_errors += 1;
-                    tracing::debug!(%e, "RTCP receive failed");
-                }
-            },
-            c = commands.recv() => match c {
-                Some(c) => s.command(c).await,
-                None => break,
-            },
+        // Everything that is ready is handled inside one poll, without a future per socket
+        // and per turn: what leaves the loop is a command (or the call's end).
+        let command =
+            std::future::poll_fn(|cx| s.poll_io(cx, &mut clock, &mut commands, &mut io)).await;
+        match command {
+            Some(c) => s.command(c).await,
+            None => break,
         }
         s.drain();
     }
@@ -215,6 +209,86 @@ async fn run(
 }
 
 impl Running {
+    /// Handles whatever is ready (ticks of the clock, datagrams on either socket) and returns
+    /// a command when one arrives (`None`: the call dropped the stream). Pending otherwise,
+    /// with every source registered to wake the task.
+    fn poll_io(
+        &mut self,
+        cx: &mut Context<'_>,
+        clock: &mut Interval,
+        commands: &mut mpsc::UnboundedReceiver<StreamCommand>,
+        io: &mut Receivers,
+    ) -> Poll<Option<StreamCommand>> {
+        if let Poll::Ready(c) = commands.poll_recv(cx) {
+            return Poll::Ready(c);
+        }
+        // Polled until pending, so that the clock's next deadline wakes the task.
+        while clock.poll_tick(cx).is_ready() {
+            self.core.handle_tick(now());
+            self.publish();
+            self.drain();
+        }
+        let rtp_yielded = self.poll_socket(cx, Socket::Rtp, io);
+        let rtcp_yielded = self.poll_socket(cx, Socket::Rtcp, io);
+        if rtp_yielded || rtcp_yielded {
+            // A socket still has datagrams: come back after the other tasks had their turn.
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    }
+
+    fn socket(&self, which: Socket) -> &tokio::net::UdpSocket {
+        match which {
+            Socket::Rtp => &self.ports.rtp,
+            Socket::Rtcp => &self.ports.rtcp,
+        }
+    }
+
+    /// Reads and handles what arrived on `which` until it would block (the task is then
+    /// registered for its readiness); `true` if it stopped early with datagrams left.
+    fn poll_socket(&mut self, cx: &mut Context<'_>, which: Socket, io: &mut Receivers) -> bool {
+        let (buffer, errors) = match which {
+            Socket::Rtp => (&mut io.rtp, &mut io.rtp_errors),
+            Socket::Rtcp => (&mut io.rtcp, &mut io.rtcp_errors),
+        };
+        let mut budget = RECV_BATCH;
+        // A broken socket is given up after errors in a row, so that it cannot spin the task.
+        while *errors < MAX_RECV_ERRORS {
+            if budget == 0 {
+                return true;
+            }
+            match self.socket(which).poll_recv_ready(cx) {
+                Poll::Pending => return false,
+                Poll::Ready(Err(e)) => {
+                    *errors += 1;
+                    budget -= 1;
+                    tracing::debug!(%e, ?which, "socket not readable");
+                    continue;
+                }
+                Poll::Ready(Ok(())) => {}
+            }
+            match buffer.try_recv_from(self.socket(which)) {
+                Ok((datagram, from)) => {
+                    *errors = 0;
+                    budget -= 1;
+                    match which {
+                        Socket::Rtp => self.core.handle_rtp(now(), from, &datagram),
+                        Socket::Rtcp => self.core.handle_rtcp(now(), from, &datagram),
+                    }
+                    self.drain();
+                }
+                // Readiness is cleared: the next poll registers the task for the next datagram.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    *errors += 1;
+                    budget -= 1;
+                    tracing::debug!(%e, ?which, "receive failed");
+                }
+            }
+        }
+        false
+    }
+
     async fn command(&mut self, command: StreamCommand) {
         match command {
             StreamCommand::Update(params) => {
