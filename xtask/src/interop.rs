@@ -251,6 +251,35 @@ fn build(args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Builds `netsip` (once per run, see [`build`]) and gives the path of the binary.
+fn netsip_binary() -> Result<PathBuf> {
+    build(&["-p", "netsip"])?;
+    let netsip = target_dir()?.join("debug").join("netsip");
+    if !netsip.is_file() {
+        bail!("{} is missing after the build", netsip.display());
+    }
+    Ok(netsip)
+}
+
+/// Runs each of a module's `selected` scenarios (name, what it plays, peers) with
+/// [`run_reported`], in a folder of its own under `out`.
+fn run_each<P: Copy>(
+    out: &Path,
+    selected: &[&(&'static str, P, &'static str)],
+    run: impl Fn(P, &Path) -> Result<Report>,
+) -> Result<Vec<Outcome>> {
+    let mut outcomes = Vec::new();
+    for (name, play, peers) in selected {
+        outcomes.push(run_reported(
+            (*name).to_owned(),
+            (*peers).to_owned(),
+            &out.join(name),
+            |dir| run(*play, dir),
+        )?);
+    }
+    Ok(outcomes)
+}
+
 /// The scenarios `NETSIP_INTEROP_ONLY` selects (all without it) and `NETSIP_INTEROP_REPEAT`.
 fn selection() -> Result<(Vec<&'static Scenario>, usize)> {
     let selected: Vec<&Scenario> = SCENARIOS.iter().filter(|s| is_selected(s.name)).collect();

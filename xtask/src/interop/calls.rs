@@ -203,16 +203,7 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
     if !setup.netsip.is_file() {
         bail!("{} is missing after the build", setup.netsip.display());
     }
-    let mut outcomes = Vec::new();
-    for (name, play, peers) in selected {
-        outcomes.push(super::run_reported(
-            (*name).to_owned(),
-            (*peers).to_owned(),
-            &out.join(name),
-            |dir| run_one(*play, &setup, dir),
-        )?);
-    }
-    Ok(outcomes)
+    super::run_each(out, &selected, |play, dir| run_one(play, &setup, dir))
 }
 
 fn run_one(play: Play, setup: &Setup, dir: &Path) -> Result<Report> {

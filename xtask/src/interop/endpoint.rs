@@ -83,16 +83,7 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
             bail!("{} is missing after the build", p.display());
         }
     }
-    let mut outcomes = Vec::new();
-    for (name, play, peers) in selected {
-        outcomes.push(super::run_reported(
-            (*name).to_owned(),
-            (*peers).to_owned(),
-            &out.join(name),
-            |dir| run_one(*play, &programs, dir),
-        )?);
-    }
-    Ok(outcomes)
+    super::run_each(out, &selected, |play, dir| run_one(play, &programs, dir))
 }
 
 fn perl_script(name: &str) -> Command {

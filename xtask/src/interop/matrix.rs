@@ -267,16 +267,7 @@ pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
             bail!("{} is missing after the build", p.display());
         }
     }
-    let mut outcomes = Vec::new();
-    for (name, play, peers) in selected {
-        outcomes.push(super::run_reported(
-            (*name).to_owned(),
-            (*peers).to_owned(),
-            &out.join(name),
-            |dir| run_one(*play, &setup, dir),
-        )?);
-    }
-    Ok(outcomes)
+    super::run_each(out, &selected, |play, dir| run_one(play, &setup, dir))
 }
 
 /// A throwaway CA and a leaf for 127.0.0.1, ::1 and localhost (P-256, two days), in `dir`:

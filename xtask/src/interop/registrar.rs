@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use super::child::{tail, Ended, Running};
 use super::netsip_server::NetsipServer;
@@ -140,11 +140,7 @@ pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
     }
     crate::peers::ensure(&[crate::peers::SIPP, SIPSAK])?;
     crate::peers::ensure(&[crate::peers::NET_SIP])?;
-    super::build(&["-p", "netsip"])?;
-    let netsip = super::target_dir()?.join("debug").join("netsip");
-    if !netsip.is_file() {
-        bail!("{} is missing after the build", netsip.display());
-    }
+    let netsip = super::netsip_binary()?;
     println!("interop: {} registrar scenarios", selected.len());
 
     let mut outcomes = Vec::new();

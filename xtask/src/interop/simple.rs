@@ -96,21 +96,8 @@ pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
         return Ok(Vec::new());
     }
     crate::peers::ensure(&[crate::peers::SIPP, crate::peers::NET_SIP, TSHARK])?;
-    crate::run(crate::cargo().args(["build", "-p", "netsip"]))?;
-    let netsip = super::target_dir()?.join("debug").join("netsip");
-    if !netsip.is_file() {
-        bail!("{} is missing after the build", netsip.display());
-    }
-    let mut outcomes = Vec::new();
-    for (name, play, peers) in selected {
-        outcomes.push(super::run_reported(
-            (*name).to_owned(),
-            (*peers).to_owned(),
-            &out.join(name),
-            |dir| run_one(*play, &netsip, dir),
-        )?);
-    }
-    Ok(outcomes)
+    let netsip = super::netsip_binary()?;
+    super::run_each(out, &selected, |play, dir| run_one(play, &netsip, dir))
 }
 
 fn run_one(play: Play, netsip: &Path, dir: &Path) -> Result<Report> {
