@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use crate::dispatcher::{
     DeliverOptions, DeliveryError, DeliveryEvent, DeliveryId, DispatcherConfig,
 };
+use crate::essential::validate_essential;
 use crate::layer::{
     FailReason, LayerError, LayerEvent, Origin, ResponseOutcome, TransactionLayer, TxId,
 };
@@ -97,6 +98,10 @@ const STREAM_ORIGIN_LIFETIME: std::time::Duration = std::time::Duration::from_se
 /// and a request that finds no room is answered by Via alone.
 const STREAM_ORIGINS_MAX: usize = 65_536;
 
+/// The most commands and inbound messages handled after a select before the sends are
+/// flushed and the clock looked at again.
+const MAX_BATCH: usize = 64;
+
 /// One send on a stream leg: where, what, for which transaction.
 type StreamSend = (Destination, bytes::Bytes, Origin);
 
@@ -164,7 +169,7 @@ impl Driver {
         mut commands: mpsc::UnboundedReceiver<Command>,
         mut inbound: mpsc::Receiver<Inbound>,
     ) {
-        loop {
+        'run: loop {
             let deadline = self
                 .layer
                 .poll_timeout()
@@ -185,6 +190,19 @@ impl Driver {
                     None => break,
                 },
                 () = sleep => self.layer.handle_timeout(now()),
+            }
+            // What the receiver asked for while handling that (a proxy's forward) and what
+            // else arrived meanwhile, handled now: sent in this turn rather than after
+            // another trip through the select. Bounded, so that timers still get their turn.
+            for _ in 0..MAX_BATCH {
+                match commands.try_recv() {
+                    Ok(Command::Shutdown) => break 'run,
+                    Ok(cmd) => self.handle_command(cmd),
+                    Err(_) => match inbound.try_recv() {
+                        Ok(msg) => self.handle_inbound(msg),
+                        Err(_) => break,
+                    },
+                }
             }
             self.flush().await;
         }
@@ -531,7 +549,7 @@ impl Driver {
                 }
             }
             InboundItem::Message(Message::Response(response)) => {
-                if let Err(error) = response.headers().validate() {
+                if let Err(error) = self.validate(response.headers()) {
                     tracing::info!(%error, from = %inbound.source, "malformed response dropped");
                     return;
                 }
@@ -543,7 +561,7 @@ impl Driver {
             }
             InboundItem::Message(Message::Request(mut request)) => {
                 stamp_received(&mut request, inbound.source);
-                if let Err(error) = request.headers().validate() {
+                if let Err(error) = self.validate(request.headers()) {
                     if request.method() != &Method::Ack {
                         let status = error.response_status();
                         let mut resp =
@@ -602,6 +620,16 @@ impl Driver {
                     Err(e) => tracing::info!(%e, from = %inbound.source, "request dropped"),
                 }
             }
+        }
+    }
+
+    /// The syntax check of what arrives: every header when transactions run (a user agent
+    /// behind them may read any), only what a stateless proxy relies on otherwise
+    /// (RFC 3261 §16.3 item 1: the rest is forwarded as it is).
+    fn validate(&self, headers: &sip_packet::Headers) -> Result<(), sip_packet::ParseError> {
+        match self.do_retransmits {
+            true => headers.validate(),
+            false => validate_essential(headers),
         }
     }
 

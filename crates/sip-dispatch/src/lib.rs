@@ -35,6 +35,7 @@
 
 mod dispatcher;
 mod driver;
+mod essential;
 pub mod layer;
 mod receiver;
 pub mod resolve;

@@ -484,6 +484,76 @@ async fn stateless_mode_passes_every_retransmission_to_the_receiver() {
 }
 
 #[tokio::test]
+async fn stateless_mode_checks_only_the_headers_a_proxy_relies_on() {
+    let proxy = Dispatcher::new(
+        vec![LegConfig::new("udp:127.0.0.1:0".parse().unwrap())],
+        config().do_retransmits(false),
+    )
+    .await
+    .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    proxy.set_receiver(Arc::new(move |m: &Message, _: &Leg, _: SocketAddr| {
+        let _ = tx.send(m.clone());
+        true
+    }));
+    let to = proxy.legs()[0].local_addr();
+    let head = "Via: SIP/2.0/UDP 127.0.0.1:PORT;branch=z9hG4bKess\r\n\
+        From: <sip:a@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n";
+
+    // RFC 3261 §16.3 item 1: a header the proxy does not use is not its business; the
+    // request goes on with it as it came.
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let port = sock.local_addr().unwrap().port().to_string();
+    let odd = format!(
+        "INVITE sip:bob@example.com SIP/2.0\r\n{head}Call-ID: ess1\r\nCSeq: 1 INVITE\r\n\
+         Contact: <sip:broken\r\nContent-Type: not a media type\r\nExpires: soon\r\n\
+         Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    )
+    .replace("PORT", &port);
+    sock.send_to(odd.as_bytes(), to).await.unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.headers().call_id().unwrap(), "ess1");
+    assert_eq!(m.headers().get("Contact"), Some("<sip:broken"));
+    assert_eq!(m.headers().get("Expires"), Some("soon"));
+    assert!(m.headers().contacts().next().unwrap().is_err());
+
+    // The headers it routes and matches by must still parse: 400 naming the header, and
+    // the receiver never sees the request.
+    for (i, (header, broken)) in [
+        (
+            "CSeq",
+            "Call-ID: ess2\r\nCSeq: one INVITE\r\nMax-Forwards: 70\r\n",
+        ),
+        (
+            "Max-Forwards",
+            "Call-ID: ess3\r\nCSeq: 1 INVITE\r\nMax-Forwards: many\r\n",
+        ),
+        (
+            "Call-ID",
+            "Call-ID: two words\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let raw = format!(
+            "INVITE sip:bob@example.com SIP/2.0\r\n{head}{broken}Content-Length: 0\r\n\r\n"
+        )
+        .replace("z9hG4bKess", &format!("z9hG4bKess{i}"));
+        let answer = raw_exchange(to, &raw).await;
+        assert!(answer.starts_with("SIP/2.0 400 "), "{header}: {answer}");
+        assert!(answer.contains(header), "{header}: {answer}");
+    }
+    assert!(
+        rx.try_recv().is_err(),
+        "nothing malformed reached the receiver"
+    );
+}
+
+#[tokio::test]
 async fn request_waits_past_provisional_responses_for_the_final_one() {
     let bob = dispatcher("tcp:127.0.0.1:0").await;
     answering(&bob, 486);

@@ -192,6 +192,12 @@ impl Ctx {
             connection,
             item,
         };
+        // Room in the channel, the usual case: no wait to set up.
+        let inbound = match self.inbound.try_send(inbound) {
+            Ok(()) => return true,
+            Err(mpsc::error::TrySendError::Closed(_)) => return false,
+            Err(mpsc::error::TrySendError::Full(back)) => back,
+        };
         let mut shutdown = self.shutdown.clone();
         tokio::select! {
             sent = self.inbound.send(inbound) => sent.is_ok(),

@@ -164,3 +164,41 @@ async fn bind_failure_names_the_address() {
     assert!(matches!(e, TransportError::Bind { .. }), "{e}");
     assert!(e.to_string().contains(&taken), "{e}");
 }
+
+/// A burst longer than one read turn, into a channel that holds only two: every datagram
+/// comes out, once and in the order sent, whether the channel had room or had to be waited
+/// on, and keep-alives in between are skipped.
+#[tokio::test]
+async fn a_burst_through_a_full_channel_loses_nothing_and_keeps_order() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let leg = sip_transport::Leg::bind(config(Protocol::Udp, false), tx)
+        .await
+        .unwrap();
+    let (a, _from_a) = bind(config(Protocol::Udp, false)).await;
+    const N: u32 = 150;
+    for n in 1..=N {
+        let req = request_from(&a, leg.local_addr(), n);
+        a.send(req.to_bytes(), &Destination::new(leg.local_addr()))
+            .await
+            .unwrap();
+        if n % 50 == 0 {
+            a.send(
+                Bytes::from_static(b"\r\n\r\n"),
+                &Destination::new(leg.local_addr()),
+            )
+            .await
+            .unwrap();
+        }
+    }
+    for n in 1..=N {
+        let (inbound, msg) = recv_message(&mut rx).await;
+        assert_eq!(inbound.source, a.local_addr());
+        assert_eq!(msg.headers().cseq().unwrap().seq(), n);
+    }
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(50), rx.recv())
+            .await
+            .is_err(),
+        "no more than was sent, keep-alives included"
+    );
+}
