@@ -354,3 +354,6 @@ impl Running {
         snap.probe = self.core.probe_stats();
     }
 }
+
+#[cfg(test)]
+mod tests;
