@@ -8,7 +8,7 @@ use sip_dispatch::resolve::Target;
 use sip_packet::{Message, Method, NameAddr, Request, Response, Uri, Via};
 use sip_transport::{add_via, response_target, Protocol, ResponseTarget};
 
-use crate::branch::{is_proxy_branch, ProxyBranch};
+use crate::branch::{is_proxy_branch, ProxyBranch, BRANCH_PREFIX};
 use crate::config::{ProxyConfig, RewriteContact};
 use crate::contact::{ContactOrigin, ContactRewriter};
 use crate::decision::{Decision, Pending};
@@ -124,7 +124,14 @@ impl ProxyCore {
             .set("Max-Forwards", (max_forwards - 1).to_string());
 
         // §16.3 item 4: our own Via with the branch we would give this request: a loop.
-        for via in request.headers().vias().flatten() {
+        // Only a Via holding our branch prefix can be ours: the others are not parsed (most
+        // requests carry none of ours, and this runs for each one forwarded).
+        let ours = request
+            .headers()
+            .get_all("Via")
+            .filter(|v| v.contains(BRANCH_PREFIX))
+            .filter_map(|v| Via::parse(v).ok());
+        for via in ours {
             if self.legs.is_our_via(&via) && via.branch().is_some_and(|b| branch.is_loop_of(b)) {
                 return answer(&request, 482, None);
             }

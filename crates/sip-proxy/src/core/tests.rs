@@ -177,6 +177,31 @@ fn a_request_that_comes_back_unchanged_is_a_loop() {
 }
 
 #[test]
+fn a_loop_is_found_with_our_via_deep_in_a_compact_via_list() {
+    let c = core(ProxyConfig::new());
+    let (m, _, _) = forward(handle(&c, request("INVITE", "sip:bob@127.0.0.1:5090", "")));
+    // The next hop sends it back with every Via on one compact `v:` line, its own first.
+    let text = String::from_utf8(m.to_bytes().to_vec()).unwrap();
+    let mut lines: Vec<&str> = text.split("\r\n").collect();
+    let vias: Vec<String> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("Via: ").map(str::to_owned))
+        .collect();
+    assert_eq!(vias.len(), 2);
+    lines.retain(|l| !l.starts_with("Via: "));
+    let list = format!(
+        "v: SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bKnext;received=127.0.0.1, {}",
+        vias.join(", ")
+    );
+    lines.insert(1, &list);
+    let back = parse_req(&lines.join("\r\n"));
+    assert_eq!(back.headers().vias().count(), 3);
+    let (r, _, _) =
+        respond(c.handle_request(Instant::now(), back, 0, "127.0.0.1:5090".parse().unwrap()));
+    assert_eq!(r.status(), 482);
+}
+
+#[test]
 fn our_routes_are_removed_and_the_next_route_is_the_next_hop() {
     let c = core(ProxyConfig::new());
     let (m, _, target) = forward(handle(

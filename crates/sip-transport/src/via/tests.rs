@@ -54,6 +54,35 @@ fn add_via_goes_on_top_with_branch_and_bare_rport() {
 }
 
 #[test]
+fn add_via_writes_a_via_that_parses_back_for_every_protocol_and_host_kind() {
+    for (protocol, transport) in [
+        (Protocol::Udp, "UDP"),
+        (Protocol::Tcp, "TCP"),
+        (Protocol::Tls, "TLS"),
+    ] {
+        for host in ["192.0.2.7", "[2001:db8::7]", "proxy.example.com"] {
+            let mut r = request(&["SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKfirst"]);
+            add_via(
+                &mut r,
+                (protocol, Host::parse(host).unwrap(), 5061),
+                "z9hG4bK-sp-1",
+            );
+            assert_eq!(
+                top(&r),
+                format!("SIP/2.0/{transport} {host}:5061;branch=z9hG4bK-sp-1;rport")
+            );
+            let v = r.headers().top_via().unwrap();
+            assert_eq!(v.transport(), &protocol.to_via_transport());
+            assert_eq!(v.host(), &Host::parse(host).unwrap());
+            assert_eq!(v.port(), Some(5061));
+            assert_eq!(v.branch(), Some("z9hG4bK-sp-1"));
+            assert_eq!(v.rport(), Some(None));
+            assert_eq!(r.headers().vias().count(), 2);
+        }
+    }
+}
+
+#[test]
 fn same_address_without_rport_is_left_alone() {
     let mut r = request(&["SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa"]);
     stamp_received(&mut r, addr("192.0.2.1:5060"));
