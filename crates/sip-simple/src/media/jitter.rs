@@ -1,6 +1,6 @@
 //! The receive side of one RTP stream: reordering, loss, late packets, interarrival jitter.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::{RtpPacket, SequenceCheck, SequenceTracker};
@@ -64,7 +64,11 @@ pub struct JitterBuffer {
     capacity: usize,
     ssrc: Option<u32>,
     tracker: SequenceTracker,
-    queue: BTreeMap<i64, Queued>,
+    /// Waiting packets by extended sequence number, in order. A deque rather than a tree:
+    /// packets come nearly in order (each goes to the back, the next to play is at the front)
+    /// and its buffer stays allocated, where a tree allocates a node for a packet that
+    /// arrives to an empty buffer, which is every packet of a stream played as it comes.
+    queue: VecDeque<(i64, Queued)>,
     /// Extended sequence number to play next; `None` until the first packet is given out.
     next: Option<i64>,
     /// Bit i set: sequence `next - 1 - i` was played (not lost).
@@ -93,7 +97,7 @@ impl JitterBuffer {
             capacity: DEFAULT_JITTER_CAPACITY,
             ssrc: None,
             tracker: SequenceTracker::new(),
-            queue: BTreeMap::new(),
+            queue: VecDeque::new(),
             next: None,
             played: 0,
             received: 0,
@@ -138,10 +142,10 @@ impl JitterBuffer {
             }
         };
         self.received += 1;
-        if self.queue.contains_key(&key) || self.was_played(key) {
+        let Some(at) = self.slot(key).filter(|_| !self.was_played(key)) else {
             self.duplicates += 1;
             return;
-        }
+        };
         self.update_jitter(&packet, now);
         if self.next.is_some_and(|next| key < next) {
             self.late += 1;
@@ -151,13 +155,21 @@ impl JitterBuffer {
             self.overflows += 1;
             return;
         }
-        self.queue.insert(
-            key,
-            Queued {
-                packet,
-                arrival: now,
-            },
-        );
+        let queued = Queued {
+            packet,
+            arrival: now,
+        };
+        self.queue.insert(at, (key, queued));
+    }
+
+    /// Where `key` goes in the queue; `None` if it is queued already.
+    fn slot(&self, key: i64) -> Option<usize> {
+        // The common case, the next packet in order, without a search.
+        match self.queue.back() {
+            None => Some(0),
+            Some(&(last, _)) if last < key => Some(self.queue.len()),
+            Some(_) => self.queue.binary_search_by_key(&key, |&(k, _)| k).err(),
+        }
     }
 
     fn was_played(&self, key: i64) -> bool {
@@ -198,7 +210,8 @@ impl JitterBuffer {
     /// The next packet to play, a loss, or `None` when the next one is not there yet and the
     /// packets behind it are younger than `depth`.
     pub fn pop(&mut self, now: Instant) -> Option<Playout> {
-        let (&key, head) = self.queue.first_key_value()?;
+        let (key, head) = self.queue.front()?;
+        let key = *key;
         let due = now.saturating_duration_since(head.arrival) >= self.depth;
         let next = match self.next {
             Some(next) => next,
@@ -207,7 +220,7 @@ impl JitterBuffer {
         };
         if key <= next {
             // key < next cannot be queued (push drops late packets); take it as the next one.
-            let queued = self.queue.remove(&key)?;
+            let (_, queued) = self.queue.pop_front()?;
             self.next = Some(key + 1);
             self.played = (self.played << 1) | 1;
             return Some(Playout::Packet(queued.packet));
@@ -235,7 +248,8 @@ impl JitterBuffer {
     /// now if the next packet is queued, else when the oldest queued one is `depth` old.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let (&key, head) = self.queue.first_key_value()?;
+        let (key, head) = self.queue.front()?;
+        let key = *key;
         if self.next == Some(key) {
             Some(head.arrival)
         } else {
