@@ -48,7 +48,7 @@
 //! - [`Media`] (`audio`), [`Recorder`], [`Recording`] (`recorder`): what a stream does.
 //! - One audio stream: its rules without IO (`rtp_stream`, with what it sends in
 //!   `rtp_source` and its DTMF in `dtmf_playout`), its task and sockets (`stream_task`,
-//!   reading into `datagram_buffer`), its ports (`ports`), SDP offer/answer (`negotiation`), probes ([`ProbeStats`], `probe`),
+//!   reading into `datagram_buffer`, told by a `wake_flag` when commands came), its ports (`ports`), SDP offer/answer (`negotiation`), probes ([`ProbeStats`], `probe`),
 //!   [`CallStats`] (`stats`).
 //! - [`media`]: RTP, RTCP, G.711, audio files, jitter buffer, DTMF, without IO.
 //! - Errors: [`SimpleError`], [`RegisterError`], [`CallError`], [`PortError`].
@@ -76,6 +76,7 @@ mod rtp_stream;
 mod simple;
 mod stats;
 mod stream_task;
+mod wake_flag;
 
 pub use audio::{Media, PacketCallback};
 pub use call::Call;

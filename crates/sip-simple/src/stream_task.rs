@@ -5,7 +5,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Instant, SystemTime};
 
 use tokio::sync::{mpsc, oneshot};
@@ -21,6 +21,7 @@ use crate::ports::RtpPorts;
 use crate::probe::ProbeStats;
 use crate::recorder::RecorderPump;
 use crate::rtp_stream::{RtpStream, StreamEvent, Transmit};
+use crate::wake_flag::WakeFlag;
 
 /// Receive errors in a row after which a socket is no longer read (a broken socket must not
 /// spin the task).
@@ -123,13 +124,30 @@ pub(crate) fn wallclock() -> SystemTime {
     SystemTime::now()
 }
 
-/// The receive side of a stream's two sockets.
-#[derive(Debug, Default)]
+/// The receive side of a stream's two sockets and its command channel.
+#[derive(Debug)]
 struct Receivers {
     rtp: DatagramBuffer,
     rtcp: DatagramBuffer,
     rtp_errors: u32,
     rtcp_errors: u32,
+    /// Set when the command channel wakes the task.
+    commands_flag: Arc<WakeFlag>,
+    /// The task's waker as `commands_flag` knows it.
+    task_waker: Option<Waker>,
+}
+
+impl Default for Receivers {
+    fn default() -> Self {
+        Self {
+            rtp: DatagramBuffer::default(),
+            rtcp: DatagramBuffer::default(),
+            rtp_errors: 0,
+            rtcp_errors: 0,
+            commands_flag: WakeFlag::new(),
+            task_waker: None,
+        }
+    }
 }
 
 /// Which of a stream's sockets.
@@ -219,8 +237,15 @@ impl Running {
         commands: &mut mpsc::UnboundedReceiver<StreamCommand>,
         io: &mut Receivers,
     ) -> Poll<Option<StreamCommand>> {
-        if let Poll::Ready(c) = commands.poll_recv(cx) {
-            return Poll::Ready(c);
+        // The channel is polled only when it woke the task (its registration stands until
+        // it fires): most wakes are datagrams and ticks, and a stream has hundreds a second.
+        if io.commands_flag.take(cx, &mut io.task_waker) {
+            let waker = Waker::from(io.commands_flag.clone());
+            if let Poll::Ready(c) = commands.poll_recv(&mut Context::from_waker(&waker)) {
+                // There may be more: look again next time.
+                io.commands_flag.set();
+                return Poll::Ready(c);
+            }
         }
         // Polled until pending, so that the clock's next deadline wakes the task.
         while clock.poll_tick(cx).is_ready() {
