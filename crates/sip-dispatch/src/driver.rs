@@ -553,6 +553,12 @@ impl Driver {
                     tracing::info!(%error, from = %inbound.source, "malformed response dropped");
                     return;
                 }
+                if self.layer.client_count() == 0 {
+                    // No client transaction to match (a stateless proxy's usual case): the
+                    // receiver's at once, without a key built to find none.
+                    self.deliver_to_receiver(&Message::Response(response), leg, inbound.source);
+                    return;
+                }
                 let route = Route {
                     leg,
                     dest: Destination::new(inbound.source),

@@ -551,6 +551,24 @@ async fn stateless_mode_checks_only_the_headers_a_proxy_relies_on() {
         rx.try_recv().is_err(),
         "nothing malformed reached the receiver"
     );
+
+    // A response, with no client transaction to match it, goes to the receiver as it is,
+    // a Contact the proxy does not read included.
+    let ringing = format!(
+        "SIP/2.0 180 Ringing\r\n{head}Call-ID: ess1\r\nCSeq: 1 INVITE\r\n\
+         Contact: <sip:broken\r\nContent-Length: 0\r\n\r\n"
+    )
+    .replace("PORT", &port);
+    sock.send_to(ringing.as_bytes(), to).await.unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let Message::Response(r) = m else {
+        panic!("not a response")
+    };
+    assert_eq!(r.status(), 180);
+    assert_eq!(r.headers().get("Contact"), Some("<sip:broken"));
 }
 
 #[tokio::test]
