@@ -9,27 +9,12 @@
 //! [`Headers::validate`](sip_packet::Headers::validate), since the user agents behind it read
 //! any header.
 
-use sip_packet::{Headers, ParseError, ParseErrorKind};
+use sip_packet::{Headers, ParseError};
 
-/// Checks From, To, Call-ID, CSeq, every Via and Max-Forwards, as
-/// [`Headers::validate`] does; leaves every other header unchecked.
+/// Checks From, To, Call-ID, CSeq, every Via and Max-Forwards
+/// ([`Headers::validate_essential`]); leaves every other header unchecked.
 pub(crate) fn validate_essential(headers: &Headers) -> Result<(), ParseError> {
-    headers.from()?;
-    headers.to()?;
-    headers.cseq()?;
-    let call_id = headers.call_id()?;
-    if call_id.is_empty() || call_id.bytes().any(|b| b <= b' ') {
-        return Err(ParseError::new(ParseErrorKind::Value {
-            value: call_id.chars().take(80).collect(),
-            why: "Call-ID is empty or holds whitespace",
-        })
-        .in_header("Call-ID"));
-    }
-    for via in headers.vias() {
-        via?;
-    }
-    headers.max_forwards()?;
-    Ok(())
+    headers.validate_essential()
 }
 
 #[cfg(test)]

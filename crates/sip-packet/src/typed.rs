@@ -222,9 +222,10 @@ impl Headers {
             .map(move |h| parse(self.owner_of(h.value()), h.value()).map_err(|e| at(h, e)))
     }
 
-    /// Checks every header this crate knows against its grammar; see
-    /// [`Message::validate`](crate::Message::validate).
-    pub fn validate(&self) -> Result<(), ParseError> {
+    /// Checks only what every hop relies on: From, To, CSeq, Call-ID, every Via and
+    /// Max-Forwards. What a stateless proxy checks (RFC 3261 §16.3 item 1: a "reasonable
+    /// syntax" check of the parts it uses; the rest is forwarded for the endpoints to judge).
+    pub fn validate_essential(&self) -> Result<(), ParseError> {
         self.from()?;
         self.to()?;
         self.cseq()?;
@@ -238,6 +239,14 @@ impl Headers {
         for v in self.vias() {
             v?;
         }
+        self.max_forwards()?;
+        Ok(())
+    }
+
+    /// Checks every header this crate knows against its grammar; see
+    /// [`Message::validate`](crate::Message::validate).
+    pub fn validate(&self) -> Result<(), ParseError> {
+        self.validate_essential()?;
         let mut contacts = 0;
         let mut star = false;
         for c in self.contacts() {
@@ -261,7 +270,6 @@ impl Headers {
         {
             a?;
         }
-        self.max_forwards()?;
         self.expires()?;
         self.min_expires()?;
         self.content_type()?;
