@@ -19,7 +19,6 @@ use tokio::sync::mpsc;
 use crate::dispatcher::{
     DeliverOptions, DeliveryError, DeliveryEvent, DeliveryId, DispatcherConfig,
 };
-use crate::essential::validate_essential;
 use crate::layer::{
     FailReason, LayerError, LayerEvent, Origin, ResponseOutcome, TransactionLayer, TxId,
 };
@@ -635,7 +634,7 @@ impl Driver {
     fn validate(&self, headers: &sip_packet::Headers) -> Result<(), sip_packet::ParseError> {
         match self.do_retransmits {
             true => headers.validate(),
-            false => validate_essential(headers),
+            false => headers.validate_essential(),
         }
     }
 

@@ -35,7 +35,6 @@
 
 mod dispatcher;
 mod driver;
-mod essential;
 pub mod layer;
 mod receiver;
 pub mod resolve;

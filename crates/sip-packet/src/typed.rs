@@ -329,4 +329,64 @@ mod tests {
         h.remove("Via");
         assert!(h.top_via_branch().is_err());
     }
+
+    fn essential_headers(extra: &[(&str, &str)]) -> Headers {
+        let mut h = Headers::new();
+        h.add("Via", "SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKa");
+        h.add("From", "<sip:alice@example.com>;tag=1");
+        h.add("To", "<sip:bob@example.com>");
+        h.add("Call-ID", "c1@example.com");
+        h.add("CSeq", "1 INVITE");
+        h.add("Max-Forwards", "70");
+        for (n, v) in extra {
+            h.add(*n, v.to_string());
+        }
+        h
+    }
+
+    #[test]
+    fn headers_a_proxy_does_not_use_are_not_checked() {
+        let h = essential_headers(&[
+            ("Contact", "<sip:broken"),
+            ("Content-Type", "not a media type"),
+            ("Expires", "soon"),
+            ("Record-Route", "<<<"),
+        ]);
+        assert!(h.validate().is_err(), "the full check does reject these");
+        assert_eq!(h.validate_essential(), Ok(()));
+    }
+
+    #[test]
+    fn broken_essential_headers_are_errors_naming_the_header() {
+        // A second Via that is broken: every Via is checked, not only the top one.
+        let h = essential_headers(&[("Via", "SIP/2.0/UDP")]);
+        assert_eq!(h.validate_essential().unwrap_err().header(), Some("Via"));
+        for value in ["many", "300"] {
+            let mut h = essential_headers(&[]);
+            h.set("Max-Forwards", value);
+            let e = h.validate_essential().expect_err(value);
+            assert_eq!(e.header(), Some("Max-Forwards"), "{value}: {e}");
+            assert_eq!(e.response_status(), 400);
+        }
+        let mut h = essential_headers(&[]);
+        h.set("CSeq", "one INVITE");
+        assert_eq!(h.validate_essential().unwrap_err().header(), Some("CSeq"));
+        let mut h = essential_headers(&[]);
+        h.set("From", "<sip:alice@example.com");
+        assert!(h.validate_essential().is_err());
+        let mut h = essential_headers(&[]);
+        h.set("To", "");
+        assert!(h.validate_essential().is_err());
+    }
+
+    #[test]
+    fn call_id_must_be_there_and_one_word() {
+        let mut h = essential_headers(&[]);
+        h.set("Call-ID", "two words");
+        let e = h.validate_essential().unwrap_err();
+        assert_eq!(e.header(), Some("Call-ID"));
+        assert!(e.to_string().contains("whitespace"), "{e}");
+        h.remove_first("Call-ID");
+        assert!(h.validate_essential().is_err());
+    }
 }
