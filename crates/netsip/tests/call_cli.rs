@@ -557,10 +557,11 @@ fn scripted_peer(script: Script) -> u16 {
     port
 }
 
-#[test]
-fn a_busy_peer_gives_exit_status_4_and_the_status_line() {
-    let port = scripted_peer(Script::Refuse(486, "Busy Here"));
-    let dir = scratch("busy");
+/// `netsip call` to a scripted peer that refuses with `status reason`: the exit status and
+/// what was written to stderr.
+fn refused_call(status: u16, reason: &'static str, scratch_name: &str) -> (Option<i32>, String) {
+    let port = scripted_peer(Script::Refuse(status, reason));
+    let dir = scratch(scratch_name);
     let out = call(
         &[
             &format!("sip:bob@127.0.0.1:{port}"),
@@ -569,47 +570,27 @@ fn a_busy_peer_gives_exit_status_4_and_the_status_line() {
         ],
         &dir,
     );
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("486 Busy Here"),
-        "{}",
-        text(&out.stderr)
-    );
+    (out.status.code(), text(&out.stderr))
+}
+
+#[test]
+fn a_busy_peer_gives_exit_status_4_and_the_status_line() {
+    let (code, stderr) = refused_call(486, "Busy Here", "busy");
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(stderr.contains("486 Busy Here"), "{stderr}");
 }
 
 #[test]
 fn an_unknown_user_gives_exit_status_4_with_404() {
-    let port = scripted_peer(Script::Refuse(404, "Not Found"));
-    let dir = scratch("notfound");
-    let out = call(
-        &[
-            &format!("sip:nobody@127.0.0.1:{port}"),
-            "--from",
-            "sip:a@127.0.0.1",
-        ],
-        &dir,
-    );
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("404 Not Found"),
-        "{}",
-        text(&out.stderr)
-    );
+    let (code, stderr) = refused_call(404, "Not Found", "notfound");
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(stderr.contains("404 Not Found"), "{stderr}");
 }
 
 #[test]
 fn a_server_error_gives_exit_status_5() {
-    let port = scripted_peer(Script::Refuse(503, "Service Unavailable"));
-    let dir = scratch("unavailable");
-    let out = call(
-        &[
-            &format!("sip:b@127.0.0.1:{port}"),
-            "--from",
-            "sip:a@127.0.0.1",
-        ],
-        &dir,
-    );
-    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    let (code, stderr) = refused_call(503, "Service Unavailable", "unavailable");
+    assert_eq!(code, Some(5), "{stderr}");
 }
 
 #[test]
