@@ -616,6 +616,15 @@ impl Report {
         self.details.push_str(&tail(&p.stderr(), 10));
     }
 
+    /// [`Report::add_our_evidence`] of each of `programs`, when the scenario has failed.
+    fn add_evidence_if_failed(&mut self, programs: &[&Running]) {
+        if !self.problems.is_empty() {
+            for p in programs {
+                self.add_our_evidence(p);
+            }
+        }
+    }
+
     fn add_our_evidence(&mut self, p: &Running) {
         self.details
             .push_str(&format!("    {} stdout:\n", p.name()));

@@ -388,10 +388,7 @@ fn call_perl_echo(
             ),
         );
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&call);
-        r.add_our_evidence(&uas);
-    }
+    r.add_evidence_if_failed(&[&call, &uas]);
     Ok(())
 }
 
@@ -437,10 +434,7 @@ fn perl_call_answer(
             ),
         );
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&answer);
-        r.add_our_evidence(&uac);
-    }
+    r.add_evidence_if_failed(&[&answer, &uac]);
     Ok(())
 }
 
@@ -455,10 +449,7 @@ fn perl_hold(s: &Scene<'_>, ports: &mut Ports, r: &mut Report) -> Result<()> {
     r.check_ours(&uac, uac_end);
     check_netsip(r, &answer, answer_end);
     r.problems.extend(hold_problems(&uac.stdout()));
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&answer);
-        r.add_our_evidence(&uac);
-    }
+    r.add_evidence_if_failed(&[&answer, &uac]);
     Ok(())
 }
 
@@ -563,10 +554,7 @@ fn perl_cancel(s: &Scene<'_>, ports: &mut Ports, r: &mut Report) -> Result<()> {
         r.problems
             .push("netsip answered the INVITE with 200 though it was cancelled".to_owned());
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&answer);
-        r.add_our_evidence(&uac);
-    }
+    r.add_evidence_if_failed(&[&answer, &uac]);
     Ok(())
 }
 
@@ -610,10 +598,7 @@ fn call_cancels_perl(s: &Scene<'_>, ports: &mut Ports, r: &mut Report) -> Result
             r.problems.push(format!("{why}: no {want:?} line"));
         }
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&call);
-        r.add_our_evidence(&uas);
-    }
+    r.add_evidence_if_failed(&[&call, &uas]);
     Ok(())
 }
 
@@ -658,10 +643,7 @@ fn perl_dtmf_pt(s: &Scene<'_>, ports: &mut Ports, r: &mut Report) -> Result<()> 
              as telephone-event/{pt}"
         ));
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&answer);
-        r.add_our_evidence(&uac);
-    }
+    r.add_evidence_if_failed(&[&answer, &uac]);
     Ok(())
 }
 

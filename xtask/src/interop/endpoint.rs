@@ -227,11 +227,7 @@ fn run_one(play: Play, programs: &Programs, dir: &Path) -> Result<Report> {
             r.check_ours(&uas, uas_end);
             check_printed(&mut r, &registrar, &["registered "]);
             check_printed(&mut r, &uas, &["INVITE ", "ACK ", "BYE "]);
-            if !r.problems.is_empty() {
-                r.add_our_evidence(&perl);
-                r.add_our_evidence(&registrar);
-                r.add_our_evidence(&uas);
-            }
+            r.add_evidence_if_failed(&[&perl, &registrar, &uas]);
         }
         Play::UacToPerlUas => {
             let port = ports.free()?;
@@ -252,10 +248,7 @@ fn run_one(play: Play, programs: &Programs, dir: &Path) -> Result<Report> {
             check_peer(&mut r, &perl, perl_end);
             check_printed(&mut r, &uac, &["response 200 INVITE", "response 200 BYE"]);
             check_printed(&mut r, &perl, &["established", "call set up and torn down"]);
-            if !r.problems.is_empty() {
-                r.add_our_evidence(&uac);
-                r.add_our_evidence(&perl);
-            }
+            r.add_evidence_if_failed(&[&uac, &perl]);
         }
     }
     Ok(r)

@@ -711,13 +711,9 @@ fn call_through(
     if let Some(mut probe) = uas {
         let end = probe.wait(deadline);
         r.check_ours(&probe, end);
-        if !r.problems.is_empty() {
-            r.add_our_evidence(&probe);
-        }
+        r.add_evidence_if_failed(&[&probe]);
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&caller);
-    }
+    r.add_evidence_if_failed(&[&caller]);
     Ok(())
 }
 
@@ -892,10 +888,7 @@ fn perl_call(
                 .to_owned(),
         );
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&uac);
-        r.add_our_evidence(&uas);
-    }
+    r.add_evidence_if_failed(&[&uac, &uas]);
     stop_proxy(proxy, &mut r);
     Ok(r)
 }
@@ -954,10 +947,7 @@ fn endpoint_call(
             }
         }
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&uac);
-        r.add_our_evidence(&perl);
-    }
+    r.add_evidence_if_failed(&[&uac, &perl]);
     Ok(r)
 }
 
@@ -1014,11 +1004,7 @@ fn endpoint_perl_call(
             }
         }
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&perl);
-        r.add_our_evidence(&registrar);
-        r.add_our_evidence(&uas);
-    }
+    r.add_evidence_if_failed(&[&perl, &registrar, &uas]);
     Ok(r)
 }
 

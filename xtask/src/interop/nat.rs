@@ -236,10 +236,7 @@ fn perl_call(
             "RTP through the relay: bob echoed {echoed:?} packets, alice got {back:?} back"
         ));
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&uac);
-        r.add_our_evidence(&uas);
-    }
+    r.add_evidence_if_failed(&[&uac, &uas]);
     Ok(uac_end.success() && uas_end.success())
 }
 

@@ -346,10 +346,7 @@ fn perl_call(
             );
         }
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&uac);
-        r.add_our_evidence(&uas);
-    }
+    r.add_evidence_if_failed(&[&uac, &uas]);
     Ok(())
 }
 
@@ -499,9 +496,7 @@ fn sipp_call_perl(
                 .to_owned(),
         );
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&uas);
-    }
+    r.add_evidence_if_failed(&[&uas]);
     Ok(())
 }
 

@@ -139,10 +139,7 @@ fn perl_dtmf(
              ({method})"
         ));
     }
-    if !r.problems.is_empty() {
-        r.add_our_evidence(&answer);
-        r.add_our_evidence(&uac);
-    }
+    r.add_evidence_if_failed(&[&answer, &uac]);
     Ok(())
 }
 
