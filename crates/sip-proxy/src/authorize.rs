@@ -47,7 +47,11 @@ impl Receiver for Authorize {
             AuthOutcome::Absorb => true,
             AuthOutcome::Challenge(response) => {
                 tracing::info!(%from, method = %request.method(), status = response.status(), "challenge");
-                let target = reply_target(request, leg.protocol(), from);
+                let target = reply_target(
+                    request.headers().top_via().ok().as_ref(),
+                    leg.protocol(),
+                    from,
+                );
                 self.dispatcher
                     .deliver(response, DeliverOptions::new().dst(target).leg(leg.id()));
                 true

@@ -126,7 +126,11 @@ impl Receiver for Blocker {
             BlockOutcome::Respond(response) => {
                 tracing::info!(method = %request.method(), %from, status = response.status(), "blocked");
                 if let Some(d) = &self.dispatcher {
-                    let target = reply_target(request, leg.protocol(), from);
+                    let target = reply_target(
+                        request.headers().top_via().ok().as_ref(),
+                        leg.protocol(),
+                        from,
+                    );
                     d.deliver(response, DeliverOptions::new().dst(target).leg(leg.id()));
                 }
                 true

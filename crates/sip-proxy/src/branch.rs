@@ -20,59 +20,62 @@
 //! different `L` and goes on.
 
 use sha2::{Digest, Sha256};
-use sip_packet::Request;
-
-use crate::hmac::hex;
+use sip_packet::{Host, Request, Uri, Via};
 
 /// The prefix of every branch a stateless proxy of this crate writes.
 pub const BRANCH_PREFIX: &str = "z9hG4bK-sp-";
 
-/// The two parts of our branch for one request.
+/// The two parts of our branch for one request, as lower-case hex.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProxyBranch {
-    transaction: String,
-    loop_part: String,
+    transaction: [u8; 16],
+    loop_part: [u8; 16],
 }
 
 impl ProxyBranch {
     /// The branch for `request` as it was received (before any change by the proxy).
     pub fn of(request: &Request) -> Self {
-        let h = request.headers();
-        // Borrowed from the message, and the From tag read without parsing the whole From:
-        // this runs for every request the proxy forwards.
-        let call_id = h.call_id().unwrap_or_default();
-        let cseq = h.cseq().map(|c| c.seq().to_string()).unwrap_or_default();
-        let from_tag = h.from_tag().ok().flatten().unwrap_or_default();
-        let uri = request.uri().to_string();
+        Self::with_top_via(request, request.headers().top_via().ok().as_ref())
+    }
 
-        let mut t = Fields::new();
-        match h.top_via() {
-            Ok(via) if via.has_rfc3261_branch() => {
-                t.add(via.branch().unwrap_or_default());
-                t.add(&via.host().to_string());
-                t.add(&via.port().map(|p| p.to_string()).unwrap_or_default());
+    /// The same for a caller that has parsed the request's top Via already (`None` when it
+    /// does not parse): the proxy parses it once for the branch and for its own answers.
+    pub fn with_top_via(request: &Request, top_via: Option<&Via>) -> Self {
+        let h = request.headers();
+        // Every field is read borrowed from the message, none printed into a string of its
+        // own: this runs for every request the proxy forwards.
+        let call_id = h.call_id().unwrap_or_default();
+        let cseq = h.cseq().map(|c| c.seq()).ok();
+        let from_tag = h.from_tag().ok().flatten().unwrap_or_default();
+
+        // What both hashes share: Request-URI as received, Call-ID, From tag, CSeq number.
+        let mut shared = Fields(Vec::with_capacity(256));
+        shared.uri(request.uri());
+        shared.text(call_id);
+        shared.text(from_tag);
+        match cseq {
+            Some(n) => shared.bytes(&n.to_be_bytes()),
+            None => shared.bytes(&[]),
+        }
+
+        let mut t = Fields(Vec::with_capacity(256));
+        match top_via {
+            Some(via) if via.has_rfc3261_branch() => {
+                t.text(via.branch().unwrap_or_default());
+                t.host(via.host());
+                t.port(via.port());
             }
             _ => {
                 // RFC 2543 peers: no unique branch; hash what identifies the transaction.
-                t.add(h.get("Via").unwrap_or_default());
-                let to_tag = h
-                    .to()
-                    .ok()
-                    .and_then(|f| f.tag().map(str::to_owned))
-                    .unwrap_or_default();
-                t.add(&to_tag);
+                t.text(h.get("Via").unwrap_or_default());
+                t.text(h.to_tag().ok().flatten().unwrap_or_default());
             }
         }
-        for f in [call_id, &cseq, from_tag, &uri] {
-            t.add(f);
-        }
+        t.0.extend_from_slice(&shared.0);
 
-        let mut l = Fields::new();
-        for f in [&uri, call_id, from_tag, &cseq] {
-            l.add(f);
-        }
+        let mut l = shared;
         for r in h.get_all("Route") {
-            l.add(r);
+            l.text(r);
         }
         Self {
             transaction: t.finish(),
@@ -82,20 +85,35 @@ impl ProxyBranch {
 
     /// The branch parameter.
     pub fn value(&self) -> String {
-        format!("{BRANCH_PREFIX}{}-{}", self.transaction, self.loop_part)
+        let mut s = String::with_capacity(BRANCH_PREFIX.len() + 33);
+        self.write_value(&mut s);
+        s
+    }
+
+    /// Appends the branch parameter to `out` (a Via value being written).
+    pub fn write_value(&self, out: &mut String) {
+        out.push_str(BRANCH_PREFIX);
+        out.push_str(self.transaction_part());
+        out.push('-');
+        out.push_str(ascii(&self.loop_part));
     }
 
     /// The transaction part alone (16 hex digits): unique per transaction, the same for
     /// retransmissions.
     pub fn transaction_part(&self) -> &str {
-        &self.transaction
+        ascii(&self.transaction)
     }
 
     /// Whether `branch` (from a Via with our sent-by) is ours for this very request
     /// unchanged: the request has looped.
     pub fn is_loop_of(&self, branch: &str) -> bool {
-        loop_part(branch) == Some(self.loop_part.as_str())
+        loop_part(branch) == Some(ascii(&self.loop_part))
     }
+}
+
+/// The text of a hex part (always ASCII: [`Fields::finish`] writes it).
+fn ascii(hex: &[u8; 16]) -> &str {
+    std::str::from_utf8(hex).unwrap_or_default()
 }
 
 /// Whether `branch` is one this crate's proxies write.
@@ -109,21 +127,94 @@ fn loop_part(branch: &str) -> Option<&str> {
     (t.len() == 16 && l.len() == 16).then_some(l)
 }
 
-/// Length-prefixed fields into SHA-256, so that `("ab", "c")` and `("a", "bc")` differ.
-struct Fields(Sha256);
+/// Fields gathered for one hash, each length-prefixed (or tagged, for the parts of a URI or
+/// host) so that `("ab", "c")` and `("a", "bc")` differ. Gathered in one buffer and hashed
+/// in one go: a SHA-256 update per field costs more than the copy.
+struct Fields(Vec<u8>);
 
 impl Fields {
-    fn new() -> Self {
-        Self(Sha256::new())
+    fn bytes(&mut self, field: &[u8]) {
+        self.0
+            .extend_from_slice(&(field.len() as u64).to_be_bytes());
+        self.0.extend_from_slice(field);
     }
 
-    fn add(&mut self, field: &str) {
-        self.0.update((field.len() as u64).to_be_bytes());
-        self.0.update(field.as_bytes());
+    fn text(&mut self, field: &str) {
+        self.bytes(field.as_bytes());
     }
 
-    fn finish(self) -> String {
-        hex(&self.0.finalize()[..8])
+    fn optional(&mut self, field: Option<&str>) {
+        match field {
+            Some(f) => {
+                self.0.push(1);
+                self.text(f);
+            }
+            None => self.0.push(0),
+        }
+    }
+
+    fn port(&mut self, port: Option<u16>) {
+        match port {
+            Some(p) => {
+                self.0.push(1);
+                self.0.extend_from_slice(&p.to_be_bytes());
+            }
+            None => self.0.push(0),
+        }
+    }
+
+    fn host(&mut self, host: &Host) {
+        match host {
+            Host::Domain(d) => {
+                self.0.push(b'd');
+                self.text(d);
+            }
+            Host::Ipv4(a) => {
+                self.0.push(b'4');
+                self.0.extend_from_slice(&a.octets());
+            }
+            Host::Ipv6(a) => {
+                self.0.push(b'6');
+                self.0.extend_from_slice(&a.octets());
+            }
+            // A kind of host added later: its text.
+            other => {
+                self.0.push(b'o');
+                self.text(&other.to_string());
+            }
+        }
+    }
+
+    /// A URI by its parts, which are what it prints as: the same text gives the same
+    /// parts, without printing it.
+    fn uri(&mut self, uri: &Uri) {
+        match uri.as_sip() {
+            Some(u) => {
+                self.0.push(if u.is_secure() { b'S' } else { b's' });
+                self.optional(u.user());
+                self.optional(u.password());
+                self.host(u.host());
+                self.port(u.port());
+                self.text(u.params().as_str());
+                self.optional(u.headers());
+            }
+            None => {
+                self.0.push(b'o');
+                self.text(&uri.to_string());
+            }
+        }
+    }
+
+    /// The first 64 bits of the SHA-256 of the fields, in hex.
+    fn finish(self) -> [u8; 16] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let digest = Sha256::digest(&self.0);
+        let mut out = [0u8; 16];
+        for (i, b) in digest.iter().take(8).enumerate() {
+            out[2 * i] = DIGITS[usize::from(b >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        }
+        out
     }
 }
 
@@ -192,5 +283,62 @@ mod tests {
         assert!(!routed.is_loop_of(&first.value()));
         assert!(first.is_loop_of(&first.value()));
         assert!(!first.is_loop_of("z9hG4bKabc"));
+    }
+
+    #[test]
+    fn the_parsed_top_via_gives_the_same_branch() {
+        let r = invite("INVITE", "", "");
+        let via = r.headers().top_via().unwrap();
+        let b = ProxyBranch::with_top_via(&r, Some(&via));
+        assert_eq!(b, ProxyBranch::of(&r));
+        let mut written = String::from("x;branch=");
+        b.write_value(&mut written);
+        assert_eq!(written, format!("x;branch={}", b.value()));
+        assert_eq!(b.value().len(), BRANCH_PREFIX.len() + 33);
+        assert!(b.value().contains(b.transaction_part()));
+    }
+
+    #[test]
+    fn every_part_of_the_request_uri_and_sent_by_counts() {
+        let base = invite("INVITE", "", "").to_string();
+        let b = ProxyBranch::of(&req(&base));
+        for (from, to) in [
+            ("INVITE sip:bob@", "INVITE sips:bob@"),
+            ("sip:bob@example.com SIP", "sip:bob:pw@example.com SIP"),
+            ("sip:bob@example.com SIP", "sip:bob@example.com:5060 SIP"),
+            ("sip:bob@example.com SIP", "sip:bob@example.com;lr SIP"),
+            ("sip:bob@example.com SIP", "sip:bob@192.0.2.1 SIP"),
+            ("sip:bob@example.com SIP", "sip:bob@[2001:db8::1] SIP"),
+            ("sip:bob@example.com SIP", "tel:+1234 SIP"),
+            ("UDP 192.0.2.1:5060", "UDP 192.0.2.1"),
+            ("UDP 192.0.2.1:5060", "UDP 192.0.2.2:5060"),
+            ("UDP 192.0.2.1:5060", "UDP host.example.com:5060"),
+            ("tag=f1", "tag=f2"),
+            ("Call-ID: c1", "Call-ID: c2"),
+        ] {
+            let other = ProxyBranch::of(&req(&base.replacen(from, to, 1)));
+            assert_ne!(b, other, "{to}");
+        }
+    }
+
+    #[test]
+    fn rfc2543_requests_are_told_apart_by_via_and_to_tag() {
+        let old = |via: &str, to_tag: &str| {
+            let r = invite("INVITE", to_tag, "")
+                .to_string()
+                .replace("192.0.2.1:5060;branch=z9hG4bKabc", via);
+            ProxyBranch::of(&req(&r))
+        };
+        let a = old("192.0.2.1:5060", "");
+        assert_eq!(a, old("192.0.2.1:5060", ""));
+        assert_ne!(a, old("192.0.2.1:5070", ""));
+        assert_ne!(a, old("192.0.2.1:5060", ";tag=t1"));
+        // The same with a Via that does not parse at all: hashed as written.
+        let r = invite("INVITE", "", "");
+        assert_eq!(
+            ProxyBranch::with_top_via(&r, None),
+            ProxyBranch::with_top_via(&r, None)
+        );
+        assert_ne!(ProxyBranch::with_top_via(&r, None), ProxyBranch::of(&r));
     }
 }

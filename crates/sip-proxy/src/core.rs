@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use sip_dispatch::resolve::Target;
 use sip_packet::{Message, Method, NameAddr, Request, Response, Uri, Via};
-use sip_transport::{add_via, response_target, Protocol, ResponseTarget};
+use sip_transport::{response_target, via_head, Protocol, ResponseTarget, VIA_TAIL};
 
 use crate::branch::{is_proxy_branch, ProxyBranch, BRANCH_PREFIX};
 use crate::config::{ProxyConfig, RewriteContact};
@@ -52,16 +52,24 @@ pub struct ProxyCore {
     legs: Legs,
     config: ProxyConfig,
     rewriter: ContactRewriter,
+    /// Each leg's Via value up to `;branch=` (`via_head`), written once rather than for
+    /// every request forwarded.
+    via_heads: Vec<String>,
 }
 
 impl ProxyCore {
     /// A proxy on `legs` (indices as the dispatcher's), keying rewritten contacts with
     /// `secret` (draw it at random).
     pub fn new(legs: Legs, config: ProxyConfig, secret: [u8; 32]) -> Self {
+        let via_heads = legs
+            .iter()
+            .map(|(_, l)| via_head((l.protocol, &l.sent_by.0, l.sent_by.1)))
+            .collect();
         Self {
             legs,
             config,
             rewriter: ContactRewriter::new(secret),
+            via_heads,
         }
     }
 
@@ -92,8 +100,10 @@ impl ProxyCore {
         let Some(in_leg) = self.legs.get(leg) else {
             return Decision::Drop("request on an unknown leg");
         };
-        let reply_to = reply_target(&request, in_leg.protocol, from);
-        let branch = ProxyBranch::of(&request);
+        // The top Via, parsed once for the branch and for where our own answers go.
+        let top_via = request.headers().top_via().ok();
+        let reply_to = reply_target(top_via.as_ref(), in_leg.protocol, from);
+        let branch = ProxyBranch::with_top_via(&request, top_via.as_ref());
         let is_ack = request.method() == &Method::Ack;
         let answer = |req: &Request, status: u16, reason: Option<&str>| {
             if is_ack {
@@ -400,11 +410,14 @@ impl ProxyCore {
             }
         }
         self.rewrite_contacts(request.headers_mut(), in_leg, out_leg, from);
-        add_via(
-            &mut request,
-            (out.protocol, out.sent_by.0.clone(), out.sent_by.1),
-            &branch.value(),
-        );
+        let mut via = String::with_capacity(128);
+        match self.via_heads.get(out_leg) {
+            Some(head) => via.push_str(head),
+            None => via.push_str(&via_head((out.protocol, &out.sent_by.0, out.sent_by.1))),
+        }
+        branch.write_value(&mut via);
+        via.push_str(VIA_TAIL);
+        request.headers_mut().insert_at_top("Via", via);
         let message = Message::Request(request);
         match nat {
             Some((work, refusal)) => Self::nat_decision(message, out_leg, target, work, refusal),
@@ -494,8 +507,20 @@ impl ProxyCore {
         if self.legs.is_us(uri) {
             return true;
         }
-        let Some(domain) = uri.host().map(|h| h.to_string()) else {
+        if self.config.domains.is_empty() {
             return false;
+        }
+        let Some(host) = uri.host() else {
+            return false;
+        };
+        // A domain name is compared as written; an address (rarely listed) as printed.
+        let printed;
+        let domain = match host.domain() {
+            Some(d) => d,
+            None => {
+                printed = host.to_string();
+                &printed
+            }
         };
         let domain = domain.trim_end_matches('.');
         self.config

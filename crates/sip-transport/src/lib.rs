@@ -40,7 +40,8 @@
 //!   with `udp` and `tcp`, which serves TCP and TLS).
 //! - [`LegConfig`], [`TlsServerConfig`], [`TlsClientConfig`]: setup (`config`, `tls`).
 //! - [`Protocol`], [`TransportAddr`]: `udp:HOST:PORT` and friends.
-//! - [`add_via`], [`stamp_received`], [`response_target`]: Via rules without IO (`via`).
+//! - [`add_via`] ([`via_head`], [`VIA_TAIL`]), [`stamp_received`], [`response_target`]: Via rules
+//!   without IO (`via`).
 //! - [`TransportError`]: what went wrong, and where.
 
 #![forbid(unsafe_code)]
@@ -61,4 +62,6 @@ pub use error::TransportError;
 pub use leg::{ConnectionId, Destination, Inbound, InboundItem, Leg, LegId};
 pub use protocol::Protocol;
 pub use tls::{TlsClientConfig, TlsServerConfig};
-pub use via::{add_via, response_target, stamp_received, stamp_via, ResponseTarget};
+pub use via::{
+    add_via, response_target, stamp_received, stamp_via, via_head, ResponseTarget, VIA_TAIL,
+};

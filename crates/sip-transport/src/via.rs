@@ -21,21 +21,36 @@ use crate::protocol::Protocol;
 /// ```
 pub fn add_via(request: &mut Request, leg: (Protocol, Host, u16), branch: &str) {
     let (protocol, host, port) = leg;
-    // Written as text in one go rather than built as a `Via` and printed: this runs for
-    // every request a proxy forwards, and the value is always this one shape (the tests
-    // parse it back as a Via).
+    let mut value = via_head((protocol, &host, port));
+    value.reserve(branch.len() + VIA_TAIL.len());
+    value.push_str(branch);
+    value.push_str(VIA_TAIL);
+    request.headers_mut().insert_at_top("Via", value);
+}
+
+/// What [`add_via`] writes after the branch: a bare `rport` (RFC 3581 §3).
+pub const VIA_TAIL: &str = ";rport";
+
+/// The start of the Via value [`add_via`] writes for a leg, up to and including
+/// `;branch=`: the same for every request sent on that leg, so that a sender of many (a
+/// proxy) writes it once and appends the branch and [`VIA_TAIL`] to a copy.
+///
+/// ```
+/// use sip_packet::Host;
+/// use sip_transport::{via_head, Protocol};
+/// let head = via_head((Protocol::Tcp, &Host::parse("example.com").unwrap(), 5070));
+/// assert_eq!(head, "SIP/2.0/TCP example.com:5070;branch=");
+/// ```
+pub fn via_head(leg: (Protocol, &Host, u16)) -> String {
+    let (protocol, host, port) = leg;
     let transport = match protocol {
         Protocol::Udp => "UDP",
         Protocol::Tcp => "TCP",
         Protocol::Tls => "TLS",
     };
-    let mut value = String::with_capacity(48 + branch.len());
-    // Writing to a String cannot fail.
-    let _ = write!(
-        value,
-        "SIP/2.0/{transport} {host}:{port};branch={branch};rport"
-    );
-    request.headers_mut().insert_at_top("Via", value);
+    let mut value = String::with_capacity(80);
+    let _ = write!(value, "SIP/2.0/{transport} {host}:{port};branch=");
+    value
 }
 
 /// Notes where a received request came from in its top Via (RFC 3261 §18.2.1, RFC 3581 §4):

@@ -1,5 +1,7 @@
 //! Static routes that come before the DNS: Net::SIP's `domain2proxy` and `outgoing_proxy`.
 
+use std::fmt;
+
 use sip_packet::{Host, Uri};
 
 /// Where to send requests regardless of what the DNS says.
@@ -53,25 +55,39 @@ impl RouteConfig {
 
     /// The `domain2proxy` proxy for `host`, by the most specific matching pattern.
     pub fn proxy_for(&self, host: &Host) -> Option<&Uri> {
+        if self.domain2proxy.is_empty() {
+            return None;
+        }
+        // Compared in place, without a lower-cased or printed copy: this runs for every
+        // request a proxy routes. An address prints into a buffer on the stack.
+        let mut printed = HostText::default();
         let wanted = match host.domain() {
-            Some(d) => d.trim_end_matches('.').to_ascii_lowercase(),
-            None => host.to_string(),
+            Some(d) => d.trim_end_matches('.'),
+            None => {
+                if fmt::write(&mut printed, format_args!("{host}")).is_err() {
+                    return self.wildcard();
+                }
+                printed.as_str()
+            }
         };
-        let lookup = |pattern: &str| {
-            self.domain2proxy
-                .iter()
-                .find(|(p, _)| p.trim_end_matches('.').eq_ignore_ascii_case(pattern))
-                .map(|(_, proxy)| proxy)
-        };
-        if let Some(proxy) = lookup(&wanted) {
+        let found = self.domain2proxy.iter().find(|(p, _)| {
+            let p = p.trim_end_matches('.');
+            p.eq_ignore_ascii_case(wanted) && p != "*"
+        });
+        if let Some((_, proxy)) = found {
             return Some(proxy);
         }
         if host.domain().is_some() {
             // `*.example.com` covers example.com itself and every name under it; the nearest
             // parent wins, so walk up one label at a time.
-            let mut suffix = wanted.as_str();
+            let mut suffix = wanted;
             loop {
-                if let Some(proxy) = lookup(&format!("*.{suffix}")) {
+                let found = self.domain2proxy.iter().find(|(p, _)| {
+                    p.trim_end_matches('.')
+                        .strip_prefix("*.")
+                        .is_some_and(|d| d.eq_ignore_ascii_case(suffix))
+                });
+                if let Some((_, proxy)) = found {
                     return Some(proxy);
                 }
                 match suffix.split_once('.') {
@@ -80,6 +96,45 @@ impl RouteConfig {
                 }
             }
         }
-        lookup("*")
+        self.wildcard()
+    }
+
+    /// The `*` entry, when there is one.
+    fn wildcard(&self) -> Option<&Uri> {
+        self.domain2proxy
+            .iter()
+            .find(|(p, _)| p.trim_end_matches('.') == "*")
+            .map(|(_, proxy)| proxy)
+    }
+}
+
+/// A host address as text, on the stack: `[` an IPv6 address `]` is at most 47 bytes.
+struct HostText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Default for HostText {
+    fn default() -> Self {
+        Self {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl HostText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for HostText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let room = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }

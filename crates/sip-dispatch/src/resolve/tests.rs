@@ -471,6 +471,39 @@ async fn wildcard_domain_includes_the_domain_itself() {
     assert!(config.proxy_for(&host).is_none());
 }
 
+#[test]
+fn addresses_match_their_text_and_names_ignore_case_and_the_root_dot() {
+    let config = RouteConfig::new()
+        .with_domain2proxy("127.0.0.1", uri("sip:127.0.0.1:5001"))
+        .with_domain2proxy("[::1]", uri("sip:127.0.0.1:5002"))
+        .with_domain2proxy("Example.COM.", uri("sip:127.0.0.1:5003"))
+        .with_domain2proxy("*.Example.ORG", uri("sip:127.0.0.1:5004"));
+    let proxy = |h: &str| {
+        config
+            .proxy_for(&Host::parse(h).unwrap())
+            .map(|u| u.to_string())
+    };
+    assert_eq!(proxy("127.0.0.1").as_deref(), Some("sip:127.0.0.1:5001"));
+    assert_eq!(proxy("[::1]").as_deref(), Some("sip:127.0.0.1:5002"));
+    assert_eq!(proxy("example.com").as_deref(), Some("sip:127.0.0.1:5003"));
+    assert_eq!(proxy("EXAMPLE.com.").as_deref(), Some("sip:127.0.0.1:5003"));
+    assert_eq!(
+        proxy("a.b.example.org").as_deref(),
+        Some("sip:127.0.0.1:5004")
+    );
+    // No `*`: anything else has no static route, an address included.
+    assert_eq!(proxy("127.0.0.2"), None);
+    assert_eq!(proxy("[::2]"), None);
+    assert_eq!(proxy("sub.example.com"), None);
+    assert_eq!(proxy("example.net"), None);
+    let fallback = config.with_domain2proxy("*", uri("sip:127.0.0.1:5005"));
+    let host = Host::parse("127.0.0.2").unwrap();
+    assert_eq!(
+        fallback.proxy_for(&host).map(|u| u.to_string()).as_deref(),
+        Some("sip:127.0.0.1:5005")
+    );
+}
+
 #[tokio::test]
 async fn outgoing_proxy_comes_after_domain2proxy() {
     let mut config = routes();
