@@ -53,6 +53,11 @@ impl DtmfPlayout {
         !self.ticks.is_empty()
     }
 
+    /// Whether nothing is queued nor going out.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.jobs.is_empty() && self.ticks.is_empty()
+    }
+
     /// Queues `digits` (0-9, A-D, *, #; `-` for a pause) as events under `event_pt`, or as
     /// tones when `None`.
     pub(crate) fn queue(

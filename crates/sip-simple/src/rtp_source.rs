@@ -61,6 +61,12 @@ impl StreamSource {
         }
     }
 
+    /// Whether the source sends on the 20 ms clock (files, silence, probes) rather than in
+    /// answer to what arrives (echo, a callback).
+    pub(crate) fn is_paced(&self) -> bool {
+        !matches!(self, Self::Echo | Self::Callback(_))
+    }
+
     /// Whether the source sends files.
     pub(crate) fn has_files(&self) -> bool {
         matches!(self, Self::Files { .. })

@@ -2,8 +2,10 @@
 //! feeds an [`RtpStream`] and carries out what it asks for. Sends never wait (a full socket
 //! buffer drops the datagram, as a phone would), file recording goes to blocking threads.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Instant, SystemTime};
@@ -135,6 +137,10 @@ struct Receivers {
     commands_flag: Arc<WakeFlag>,
     /// The task's waker as `commands_flag` knows it.
     task_waker: Option<Waker>,
+    /// Whether the 20 ms clock is running (the stream [needs it](RtpStream::needs_clock)).
+    clocked: bool,
+    /// The wake-up at the stream's next deadline while the clock is not running.
+    deadline: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl Default for Receivers {
@@ -146,6 +152,8 @@ impl Default for Receivers {
             rtcp_errors: 0,
             commands_flag: WakeFlag::new(),
             task_waker: None,
+            clocked: false,
+            deadline: Box::pin(tokio::time::sleep_until(tokio::time::Instant::now())),
         }
     }
 }
@@ -166,6 +174,8 @@ struct Running {
     snapshot: SharedSnapshot,
     dtmf: Vec<(u64, oneshot::Sender<Result<(), CallError>>)>,
     next_dtmf: u64,
+    /// Whether a datagram arrived in this poll.
+    arrived: bool,
 }
 
 async fn run(
@@ -186,6 +196,7 @@ async fn run(
         snapshot,
         dtmf: Vec::new(),
         next_dtmf: 0,
+        arrived: false,
     };
     s.core.set_recording(s.recorder.is_some());
     // Tokio learns that a new socket is writable from the reactor; until then `try_send_to`
@@ -247,19 +258,48 @@ impl Running {
                 return Poll::Ready(c);
             }
         }
-        // Polled until pending, so that the clock's next deadline wakes the task.
-        while clock.poll_tick(cx).is_ready() {
-            self.core.handle_tick(now());
-            self.publish();
-            self.drain();
-        }
+        self.poll_clock(cx, clock, io);
+        self.arrived = false;
         let rtp_yielded = self.poll_socket(cx, Socket::Rtp, io);
         let rtcp_yielded = self.poll_socket(cx, Socket::Rtcp, io);
+        if !io.clocked && self.arrived {
+            // No tick publishes the counters of a stream without a clock: what arrives does.
+            self.publish();
+        }
         if rtp_yielded || rtcp_yielded {
             // A socket still has datagrams: come back after the other tasks had their turn.
             cx.waker().wake_by_ref();
         }
         Poll::Pending
+    }
+
+    /// Ticks the 20 ms clock while the stream needs it, or else wakes the stream at its
+    /// next deadline only; either is polled until pending, so that it wakes the task next.
+    fn poll_clock(&mut self, cx: &mut Context<'_>, clock: &mut Interval, io: &mut Receivers) {
+        loop {
+            if self.core.needs_clock() {
+                if !io.clocked {
+                    // Started again (DTMF to send, a file, a recorder): ticks from now on.
+                    clock.reset_immediately();
+                    io.clocked = true;
+                }
+                if clock.poll_tick(cx).is_pending() {
+                    return;
+                }
+            } else {
+                io.clocked = false;
+                let at = tokio::time::Instant::from_std(self.core.next_deadline());
+                if io.deadline.deadline() != at {
+                    io.deadline.as_mut().reset(at);
+                }
+                if io.deadline.as_mut().poll(cx).is_pending() {
+                    return;
+                }
+            }
+            self.core.handle_tick(now());
+            self.publish();
+            self.drain();
+        }
     }
 
     fn socket(&self, which: Socket) -> &tokio::net::UdpSocket {
@@ -296,6 +336,7 @@ impl Running {
                 Ok((datagram, from)) => {
                     *errors = 0;
                     budget -= 1;
+                    self.arrived = true;
                     match which {
                         Socket::Rtp => self.core.handle_rtp(now(), from, &datagram),
                         Socket::Rtcp => self.core.handle_rtcp(now(), from, &datagram),

@@ -575,3 +575,101 @@ fn a_stall_of_days_skips_without_overflow() {
     assert_eq!(sent[1].1.sequence, sent[0].1.sequence.wrapping_add(1));
     assert!(sent[1].1.marker);
 }
+
+/// An echo without tone detection, recording or DTMF: a stream that needs no clock.
+fn plain_echo(now: Instant) -> RtpStream {
+    let mut quiet = setup(5);
+    quiet.detect_inband_dtmf = Some(false);
+    RtpStream::new(quiet, Some(params(B)), Source::Echo, now, UNIX_EPOCH)
+}
+
+#[test]
+fn only_what_sends_or_plays_out_on_the_clock_needs_it() {
+    let now = Instant::now();
+    let mut echo = plain_echo(now);
+    assert!(!echo.needs_clock());
+    // A detector or a recorder plays out every 20 ms.
+    assert!(stream(1, B, Source::Echo, now).needs_clock());
+    echo.set_recording(true);
+    assert!(echo.needs_clock());
+    echo.set_recording(false);
+    // Sources that send on the clock.
+    for source in [Source::Silence, Source::Probe] {
+        let mut s = plain_echo(now);
+        s.set_source(source);
+        assert!(s.needs_clock());
+    }
+    // DTMF to send needs the clock until the last digit is out, then no more.
+    echo.send_dtmf(1, "1", DtmfMode::Rfc4733).unwrap();
+    assert!(echo.needs_clock());
+    let mut t = now;
+    while !events(&mut echo).contains(&StreamEvent::DtmfSent(1)) {
+        t += TICK;
+        echo.handle_tick(t);
+        assert!(t < now + Duration::from_secs(2), "DTMF never finished");
+    }
+    assert!(!echo.needs_clock());
+    echo.close(t);
+    assert!(!echo.needs_clock());
+}
+
+#[test]
+fn without_a_clock_the_next_deadline_is_the_report_or_the_timeout() {
+    let now = Instant::now();
+    let mut echo = plain_echo(now);
+    // The first report is due within 7.5 s (RFC 3550 §6.2: 5 s, randomised, halved at
+    // first), well before the 10 s RTP timeout.
+    let first = echo.next_deadline();
+    assert!(
+        first > now && first <= now + Duration::from_millis(7_500),
+        "{first:?}"
+    );
+    echo.handle_tick(first);
+    let second = echo.next_deadline();
+    assert!(second > first, "a report moves the deadline on");
+    // Heard nothing since `now`: the timeout comes before a report that is far enough off.
+    while echo.next_deadline() < now + Duration::from_secs(10) {
+        echo.handle_tick(echo.next_deadline());
+    }
+    assert_eq!(echo.next_deadline(), now + Duration::from_secs(10));
+    echo.handle_tick(now + Duration::from_secs(10));
+    assert!(events(&mut echo)
+        .iter()
+        .any(|e| matches!(e, StreamEvent::RtpTimeout)));
+    // Once reported, only the reports are left.
+    assert!(echo.next_deadline() > now + Duration::from_secs(10));
+}
+
+#[test]
+fn an_echo_without_a_clock_answers_counts_and_keeps_its_timestamps() {
+    let now = Instant::now();
+    let mut echo = plain_echo(now);
+    let mut t = now;
+    let mut out = Vec::new();
+    // More packets than the jitter buffer holds, and not a tick among them.
+    for i in 0..300u16 {
+        t += TICK;
+        echo.handle_rtp(
+            t,
+            addr(B),
+            &packet(i, u32::from(i) * 160, 0, &[i as u8; 160]),
+        );
+        out.extend(rtp_out(&mut echo));
+    }
+    assert_eq!(out.len(), 300);
+    assert!(out.iter().all(|(dst, _)| *dst == addr(B)));
+    let stats = echo.stats();
+    // Played out as they came (the last few wait for the buffer's depth), none dropped.
+    assert!(stats.packets_received >= 296, "{stats:?}");
+    assert_eq!(stats.packets_lost, 0, "{stats:?}");
+    // A tick at a deadline much later, then one more packet: its timestamp follows the
+    // last echo's, as if no tick had been missed, and it starts no new talkspurt.
+    echo.handle_tick(t + Duration::from_secs(5));
+    t += Duration::from_secs(5);
+    echo.handle_rtp(t, addr(B), &packet(300, 300 * 160, 0, &[7; 160]));
+    let last = rtp_out(&mut echo).pop().unwrap().1;
+    let before = &out[299].1;
+    assert_eq!(last.timestamp, before.timestamp.wrapping_add(160));
+    assert_eq!(last.sequence, before.sequence.wrapping_add(1));
+    assert!(!last.marker);
+}

@@ -36,6 +36,18 @@ fn echo_stream(
     SocketAddr,
     mpsc::UnboundedReceiver<StreamReport>,
 ) {
+    echo_stream_with_timeout(peer, None)
+}
+
+/// An echo stream that reports the peer's silence after `rtp_timeout`.
+fn echo_stream_with_timeout(
+    peer: SocketAddr,
+    rtp_timeout: Option<Duration>,
+) -> (
+    StreamHandle,
+    SocketAddr,
+    mpsc::UnboundedReceiver<StreamReport>,
+) {
     let pool = PortPool::new(IpAddr::V4(Ipv4Addr::LOCALHOST), None);
     let ports = pool.allocate().unwrap();
     let local = ports.rtp_addr();
@@ -45,7 +57,7 @@ fn echo_stream(
         first_timestamp: 8000,
         cname: "echo@127.0.0.1".to_owned(),
         jitter_depth: Duration::from_millis(60),
-        rtp_timeout: None,
+        rtp_timeout,
         detect_inband_dtmf: Some(false),
         seed: 7,
     };
@@ -141,4 +153,38 @@ async fn stopping_the_stream_sends_an_rtcp_bye_and_ends_the_task() {
             break;
         }
     }
+}
+
+#[tokio::test]
+async fn an_echo_publishes_its_counters_as_packets_arrive_without_a_clock() {
+    let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (handle, local, _reports) = echo_stream(peer.local_addr().unwrap());
+    for seq in 0..2 {
+        peer.send_to(&audio(seq, 3), local).await.unwrap();
+        next_rtp(&peer).await;
+    }
+    // The first packet's counters were published in the turn that echoed it, before the
+    // second packet was read: no tick of a clock was needed for that.
+    let echoed = lock(&handle.snapshot).stats.packets_sent;
+    assert!(echoed >= 1, "{echoed}");
+    handle.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_echo_without_a_clock_still_reports_the_peers_silence() {
+    let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let started = tokio::time::Instant::now();
+    let (handle, _local, mut reports) =
+        echo_stream_with_timeout(peer.local_addr().unwrap(), Some(Duration::from_secs(10)));
+    // The paused clock runs on to each deadline the stream sets: its reports, then the
+    // timeout, with no 20 ms ticks in between.
+    loop {
+        let (index, event) = reports.recv().await.expect("the stream ended");
+        assert_eq!(index, 0);
+        if matches!(event, StreamEvent::RtpTimeout) {
+            break;
+        }
+    }
+    assert_eq!(started.elapsed(), Duration::from_secs(10));
+    handle.stop().await;
 }
