@@ -24,6 +24,7 @@ use plotters::prelude::*;
 
 mod calls;
 mod cpu;
+pub(crate) mod floor;
 mod kamailio;
 mod load;
 mod netsip;

@@ -30,6 +30,8 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("release") => release::run(&args[1..]),
+        // The benchmarks' floor programs, run by `bench` as child processes.
+        Some("floor") => bench::floor::main(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use plotters::prelude::*;
 
+use super::floor::{self, EchoFloor};
 use crate::interop::child::{tail, Running};
 use crate::interop::ports::Ports;
 
@@ -55,6 +56,13 @@ const BUDGET: Duration = Duration::from_secs(280);
 
 /// How long a caller may take to set its calls up.
 const SETUP_LIMIT: Duration = Duration::from_secs(20);
+
+/// Streams the floor (`cargo xtask floor echo`) echoes to measure what a packet costs the
+/// kernel.
+const FLOOR_CALLS: usize = 800;
+
+/// The goal of issue 7: this many times the parallel calls of Net::SIP's own pair.
+const GOAL: u32 = 20;
 
 /// Packets per second per call: one per 20 ms.
 const PACKETS_PER_SECOND: f64 = 50.0;
@@ -275,6 +283,11 @@ pub(crate) fn run() -> Result<()> {
         steps.extend(run_pair(&programs, caller, answerer, budget, &work)?);
     }
 
+    // The floor: the same packets through a caller and an echo that do nothing else.
+    let xtask = std::env::current_exe().context("cannot find xtask's own binary")?;
+    eprintln!("xtask: bench calls: floor echo, {FLOOR_CALLS} streams");
+    let floor = floor::echo_in_child(&xtask, FLOOR_CALLS, MEASURE).map_err(|e| format!("{e:#}"));
+
     let md = out.join("calls.md");
     let machine = format!(
         "{}; load average {load_before} before the run, {} after (other work on the machine \
@@ -282,7 +295,7 @@ pub(crate) fn run() -> Result<()> {
         super::machine(),
         load_average()
     );
-    let report = report(&steps, &machine);
+    let report = report(&steps, &machine, &floor);
     fs::write(&md, &report).with_context(|| format!("cannot write {}", md.display()))?;
     let png = out.join("calls.png");
     chart(&png, &steps)?;
@@ -588,7 +601,7 @@ fn best(steps: &[Step], caller: Caller, answerer: Answerer) -> Option<(u32, Tota
 }
 
 /// The Markdown report.
-fn report(steps: &[Step], machine: &str) -> String {
+fn report(steps: &[Step], machine: &str, floor: &Result<EchoFloor, String>) -> String {
     let mut md = String::new();
     md.push_str("# Parallel calls with RTP echo: netsip and Net::SIP\n\n");
     let _ = writeln!(md, "Machine: {machine}.\n");
@@ -662,6 +675,7 @@ fn report(steps: &[Step], machine: &str) -> String {
          more.\n",
         BUDGET.as_secs()
     );
+    md.push_str(&ceiling(floor, perl));
 
     md.push_str("## Every step\n\n");
     md.push_str(
@@ -699,6 +713,52 @@ fn report(steps: &[Step], machine: &str) -> String {
             ),
         };
     }
+    md
+}
+
+/// The section on the machine's ceiling: what the floor's packets cost, how many calls that
+/// allows at most, and how that compares with the goal of [`GOAL`] × Net::SIP's calls.
+fn ceiling(floor: &Result<EchoFloor, String>, perl: Option<u32>) -> String {
+    let cores = thread::available_parallelism().map_or(1, usize::from);
+    let mut md = String::from("## The machine's ceiling\n\n");
+    let f = match floor {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = writeln!(md, "The floor did not run: {e}\n");
+            return md;
+        }
+    };
+    let (Some(us), Some(calls)) = (f.us_per_packet(), f.ceiling(cores)) else {
+        let _ = writeln!(md, "The floor brought no packet back ({} sent).\n", f.sent);
+        return md;
+    };
+    let _ = write!(
+        md,
+        "`cargo xtask floor echo {FLOOR_CALLS} {secs}` (`xtask/src/bench/floor.rs`): a caller \
+         and an echo with a socket per call and one epoll each, sending {FLOOR_CALLS} \
+         streams of 172-byte packets every 20 ms, no SIP, no RTP, nothing per packet but \
+         `sendto` and `recvfrom`. It needed **{us:.1} µs of CPU per echoed packet** (caller \
+         and echo together; {} sent, {} back), nearly all of it the kernel's. At that cost \
+         the {cores} cores of this machine carry at most **{calls} calls** with nothing \
+         else running: the ceiling of any implementation here.",
+        f.sent,
+        f.received,
+        secs = MEASURE.as_secs()
+    );
+    if let Some(p) = perl.filter(|p| *p > 0) {
+        let goal = p.saturating_mul(GOAL);
+        let verdict = if u64::from(goal) > calls {
+            "above the ceiling: no implementation reaches it on this machine"
+        } else {
+            "under the ceiling"
+        };
+        let _ = write!(
+            md,
+            " Net::SIP's pair held {p} calls, so the goal ({GOAL} ×) asks for {goal}: \
+             {verdict}."
+        );
+    }
+    md.push_str("\n\n");
     md
 }
 
@@ -1021,7 +1081,12 @@ mod tests {
                 tries: 2,
             },
         ];
-        let md = report(&steps, "a machine");
+        let floor = Ok(EchoFloor {
+            sent: 40_000,
+            received: 40_000,
+            cpu: Duration::from_millis(400),
+        });
+        let md = report(&steps, "a machine", &floor);
         assert!(md.contains("Machine: a machine."));
         assert!(
             md.contains("| netsip bench | netsip answer --echo | 400 | 0.50 / 3.0 | 15.0 | 8.0 |"),
@@ -1035,5 +1100,24 @@ mod tests {
         );
         assert!(md.contains("| 100 | failed: no total / at all |"), "{md}");
         assert!(!md.contains("second line"));
+        assert!(md.contains("**10.0 µs of CPU per echoed packet**"), "{md}");
+        assert!(
+            md.contains("the goal (20 ×) asks for 1000: under the ceiling."),
+            "{md}"
+        );
+        let md = report(&steps, "a machine", &Err("no mio".to_owned()));
+        assert!(md.contains("The floor did not run: no mio"), "{md}");
+    }
+
+    #[test]
+    fn a_goal_above_the_ceiling_is_called_so() {
+        // 100 µs a packet: 200 calls per core at most, far below 20 × 1000.
+        let floor = Ok(EchoFloor {
+            sent: 1000,
+            received: 1000,
+            cpu: Duration::from_millis(100),
+        });
+        let md = ceiling(&floor, Some(1000));
+        assert!(md.contains("asks for 20000: above the ceiling"), "{md}");
     }
 }

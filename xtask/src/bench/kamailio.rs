@@ -44,7 +44,7 @@ pub(crate) fn version() -> String {
 }
 
 /// The servers a server suite compares, in the order they run: ours, then Kamailio both ways.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Server {
     /// The `netsip` command.
     Netsip,

@@ -2,7 +2,8 @@
 //! through a stateless proxy to SIPp's built-in `uas` (INVITE, 180, 200, ACK, BYE, 200: six
 //! messages forwarded per call), first through `netsip proxy --domain2proxy`, then through
 //! Kamailio forwarding statelessly (`bench/kamailio/proxy.cfg`) as packaged and tuned (TLSF
-//! memory manager), and the CPU time each proxy spent per call is compared.
+//! memory manager), then through the floor relay of `bench/floor.rs` (parses nothing: the
+//! kernel's share of the work), and the CPU time each proxy spent per call is compared.
 //!
 //! The UAC addresses its calls to the UAS (`sip:bench@127.0.0.1:UAS`) and sends them to the
 //! proxy (`-rsa`), as a UA with an outbound proxy does: a Request-URI naming the proxy itself
@@ -17,6 +18,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use super::cpu::{self, CpuTime};
+use super::floor;
 use super::kamailio::{self, Kamailio, Server};
 use super::load::{self, Load, Outcome, Scenario};
 use super::server_report::{self, Row, Suite};
@@ -42,8 +44,11 @@ pub(crate) fn run() -> Result<()> {
 
     let mut problems = Vec::new();
     let mut rows = Vec::new();
-    let servers = Server::ALL;
-    for server in servers {
+    let kinds = Server::ALL
+        .into_iter()
+        .map(Kind::Server)
+        .chain([Kind::Floor]);
+    for server in kinds {
         let dir = logs.join(server.name());
         for sub in ["uac", "uas"] {
             std::fs::create_dir_all(dir.join(sub))
@@ -71,9 +76,13 @@ pub(crate) fn run() -> Result<()> {
         }
         rows.push(Row {
             server: match server {
-                Server::Netsip => super::netsip::version(&netsip),
-                Server::Kamailio(setup) => setup.describe(&kamailio::version(), "-x tlsf"),
+                Kind::Server(Server::Netsip) => super::netsip::version(&netsip),
+                Kind::Server(Server::Kamailio(setup)) => {
+                    setup.describe(&kamailio::version(), "-x tlsf")
+                }
+                Kind::Floor => FLOOR_NAME.to_owned(),
             },
+            floor: server == Kind::Floor,
             operations: run.uac.successful(),
             failed: run.uac.failed(),
             retransmissions: run.uac.retransmissions() + run.uas.retransmissions(),
@@ -91,6 +100,28 @@ pub(crate) fn run() -> Result<()> {
     server_report::write_checked(&suite, &rows, &problems)
 }
 
+/// How the report names the floor relay.
+const FLOOR_NAME: &str = "floor: a relay that parses nothing";
+
+/// Who forwards the calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// netsip or Kamailio.
+    Server(Server),
+    /// The floor relay (`cargo xtask floor relay`).
+    Floor,
+}
+
+impl Kind {
+    /// Its name in logs and directories.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Server(s) => s.name(),
+            Self::Floor => "floor",
+        }
+    }
+}
+
 /// What one proxy's run left: its CPU time during the calls, and both SIPps' outcomes.
 struct Run {
     cpu: CpuTime,
@@ -102,10 +133,22 @@ struct Run {
 enum Proxy {
     Netsip(NetsipServer),
     Kamailio(Kamailio),
+    Floor(floor::Relay),
 }
 
 impl Proxy {
-    fn start(server: Server, netsip: &Path, port: u16, uas_port: u16, dir: &Path) -> Result<Self> {
+    fn start(kind: Kind, netsip: &Path, port: u16, uas_port: u16, dir: &Path) -> Result<Self> {
+        let server = match kind {
+            Kind::Server(server) => server,
+            Kind::Floor => {
+                let xtask = std::env::current_exe().context("cannot find xtask's own binary")?;
+                return Ok(Self::Floor(floor::start_relay(
+                    &xtask,
+                    ([127, 0, 0, 1], port).into(),
+                    ([127, 0, 0, 1], uas_port).into(),
+                )?));
+            }
+        };
         Ok(match server {
             Server::Netsip => {
                 let args = [
@@ -139,6 +182,7 @@ impl Proxy {
         match self {
             Self::Netsip(p) => p.id().context("netsip proxy has no pid"),
             Self::Kamailio(k) => k.pid(),
+            Self::Floor(r) => Ok(r.pid()),
         }
     }
 
@@ -155,13 +199,17 @@ impl Proxy {
                 Ok(())
             }
             Self::Kamailio(k) => k.stop(),
+            Self::Floor(r) => {
+                drop(r);
+                Ok(())
+            }
         }
     }
 }
 
 /// The UAS, the proxy, then the UAC's calls through it, the proxy's CPU time read around
 /// them.
-fn run_one(server: Server, netsip: &Path, hz: u64, dir: &Path) -> Result<Run> {
+fn run_one(server: Kind, netsip: &Path, hz: u64, dir: &Path) -> Result<Run> {
     let mut ports = Ports::default();
     let (port, uas_port, uac_port) = (ports.free()?, ports.free()?, ports.free()?);
     let timeout = Duration::from_secs(CALLS / RATE + 60);
@@ -228,6 +276,13 @@ fn notes() -> Vec<String> {
          `tm`. `children=1` (one UDP worker, as netsip's one thread; with two, a call's 180 \
          and 200 are now and then forwarded in parallel and reach the UAC reversed, which \
          fails the call), `kamailio -DD -E -m 256 -M 16`; the tuned row adds `-x tlsf`."
+            .to_owned(),
+        "Floor: `cargo xtask floor relay` (`xtask/src/bench/floor.rs`) inserts a Via line \
+         after a request's first line and sends it to the UAS, removes a response's first \
+         Via line and sends it to the next Via's sent-by: no parsing, no checks, one blocking \
+         `recvfrom` and one `sendto` per message. Its CPU is the kernel's (context switches, \
+         the loopback send that runs the receiver's UDP stack) and is what no proxy goes \
+         below on this machine and load."
             .to_owned(),
         "CPU: user and system time (`utime`+`stime`, with reaped children's) of the proxy's \
          process and every process below it, from `/proc`, read just before and just after \

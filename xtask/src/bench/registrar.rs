@@ -66,6 +66,7 @@ pub(crate) fn run() -> Result<()> {
             retransmissions: outcome.retransmissions(),
             cpu,
             wall: outcome.wall,
+            floor: false,
         });
     }
 

@@ -40,6 +40,9 @@ pub(crate) struct Row {
     pub(crate) cpu: CpuTime,
     /// The SIPp run's wall time.
     pub(crate) wall: Duration,
+    /// A floor program (`bench/floor.rs`) rather than a server: what the traffic alone
+    /// costs.
+    pub(crate) floor: bool,
 }
 
 impl Row {
@@ -116,9 +119,22 @@ pub(crate) fn verdict(rows: &[Row]) -> String {
         ),
         None => "No ratio: a server completed no operation.".to_owned(),
     };
+    let reference = rows.get(1).and_then(Row::us_per_op);
     for (i, r) in rows.iter().enumerate().skip(2) {
-        if let Some(x) = ratio_to(rows, i) {
-            let _ = write!(v, " Against {}: {x:.2} ×.", r.server);
+        let Some(x) = ratio_to(rows, i) else { continue };
+        match (r.floor, r.us_per_op(), reference) {
+            (true, Some(f), Some(k)) if k > 0.0 => {
+                let _ = write!(
+                    v,
+                    " The floor ({}) needs {:.2} × Kamailio's CPU per operation: the kernel's \
+                     share, below which no server goes here; netsip needs {x:.2} × the floor.",
+                    r.server,
+                    f / k
+                );
+            }
+            _ => {
+                let _ = write!(v, " Against {}: {x:.2} ×.", r.server);
+            }
         }
     }
     v
@@ -312,7 +328,26 @@ mod tests {
                 system: Duration::from_millis(system_ms),
             },
             wall: Duration::from_millis(10_050),
+            floor: false,
         }
+    }
+
+    #[test]
+    fn the_floor_row_is_set_against_kamailio_and_netsip_against_it() {
+        let mut floor = row("floor", 1000, 0, 50);
+        floor.floor = true;
+        let rows = [
+            row("netsip", 1000, 70, 40),
+            row("Kamailio", 1000, 100, 100),
+            floor,
+        ];
+        let v = verdict(&rows);
+        assert!(v.contains("is not met"), "{v}");
+        assert!(
+            v.contains("The floor (floor) needs 0.25 × Kamailio's CPU per operation"),
+            "{v}"
+        );
+        assert!(v.contains("netsip needs 2.20 × the floor"), "{v}");
     }
 
     fn suite() -> Suite {
