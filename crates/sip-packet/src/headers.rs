@@ -9,6 +9,7 @@ use bytestring::ByteString;
 use crate::cseq::CSeq;
 use crate::header_name::HeaderName;
 use crate::text;
+use crate::via::Via;
 
 /// One header value with its name, as [`Headers::iter`] shows it. A header line whose name is
 /// a list header (see [`HeaderName::is_list`]) holding several comma-separated values is kept
@@ -179,9 +180,15 @@ impl Headers {
         self.push_owned(name, value, false, 0);
     }
 
+    /// Drops what is kept parsed: the section is about to change.
+    #[inline]
+    fn changed(&mut self) {
+        self.cseq = None;
+    }
+
     #[inline]
     fn push_entry(&mut self, entry: Entry) {
-        self.cseq = None;
+        self.changed();
         self.list.push(entry);
     }
 
@@ -300,10 +307,14 @@ impl Headers {
     /// Inserts a value above every other value of the same header (or at the very top when
     /// there is none): where a proxy puts its Via and Record-Route.
     pub fn insert_at_top(&mut self, name: impl Into<HeaderName>, value: impl Into<ByteString>) {
-        self.cseq = None;
+        self.changed();
         let name = name.into();
         let value = value.into();
         let at = self.list.iter().position(|h| h.name == name).unwrap_or(0);
+        if !is_split(&name, &value) {
+            self.list.insert(at, owned(name, value));
+            return;
+        }
         let values = split_list(&name, &value);
         for (i, v) in values.into_iter().enumerate() {
             self.list.insert(at + i, owned(name.clone(), v));
@@ -313,12 +324,16 @@ impl Headers {
     /// Replaces every value of `name` with this one, where the first of them was (or at the
     /// end when there was none).
     pub fn set(&mut self, name: impl Into<HeaderName>, value: impl Into<ByteString>) {
-        self.cseq = None;
+        self.changed();
         let name = name.into();
         let value = value.into();
         match self.list.iter().position(|h| h.name == name) {
             Some(at) => {
                 self.list.retain(|h| h.name != name);
+                if !is_split(&name, &value) {
+                    self.list.insert(at, owned(name, value));
+                    return;
+                }
                 let values = split_list(&name, &value);
                 for (i, v) in values.into_iter().enumerate() {
                     self.list.insert(at + i, owned(name.clone(), v));
@@ -330,7 +345,7 @@ impl Headers {
 
     /// Removes every value of `name`; returns how many there were.
     pub fn remove(&mut self, name: impl Into<HeaderName>) -> usize {
-        self.cseq = None;
+        self.changed();
         let name = name.into();
         let before = self.list.len();
         self.list.retain(|h| h.name != name);
@@ -339,7 +354,7 @@ impl Headers {
 
     /// Removes the first value of `name` and returns it (a proxy pops its own Via this way).
     pub fn remove_first(&mut self, name: impl Into<HeaderName>) -> Option<ByteString> {
-        self.cseq = None;
+        self.changed();
         let name = name.into();
         let at = self.list.iter().position(|h| h.name == name)?;
         Some(match self.list.remove(at).value {
@@ -351,9 +366,34 @@ impl Headers {
         })
     }
 
+    /// Replaces the topmost Via with `via` where it stands (a server stamping `received` and
+    /// `rport` on what arrived, RFC 3261 §18.2.1, RFC 3581 §4), or puts it on top when there
+    /// is none.
+    ///
+    /// ```
+    /// use sip_packet::{Headers, Via};
+    /// let mut h = Headers::new();
+    /// h.add("Via", "SIP/2.0/UDP a.example.com;branch=z9hG4bK1");
+    /// h.add("Via", "SIP/2.0/UDP b.example.com;branch=z9hG4bK2");
+    /// let mut top = h.top_via().unwrap();
+    /// top.set_rport(Some(5062));
+    /// h.set_top_via(&top);
+    /// assert_eq!(h.get("Via").unwrap(), "SIP/2.0/UDP a.example.com;branch=z9hG4bK1;rport=5062");
+    /// assert_eq!(h.top_via().unwrap(), top);
+    /// assert_eq!(h.count("Via"), 2);
+    /// ```
+    pub fn set_top_via(&mut self, via: &Via) {
+        self.changed();
+        let value = ByteString::from(via.to_string());
+        match self.list.iter_mut().find(|h| h.name == HeaderName::Via) {
+            Some(entry) => *entry = owned(HeaderName::Via, value),
+            None => self.list.insert(0, owned(HeaderName::Via, value)),
+        }
+    }
+
     /// Keeps only the headers for which `keep` says true.
     pub fn retain(&mut self, mut keep: impl FnMut(Header<'_>) -> bool) {
-        self.cseq = None;
+        self.changed();
         let head = &self.head;
         self.list.retain(|e| {
             let value = match &e.value {
@@ -421,9 +461,15 @@ impl<'a> IntoIterator for &'a Headers {
     }
 }
 
+/// Whether `value` of `name` may hold several values (a list header with a comma): the one
+/// case [`split_list`] has work to do.
+fn is_split(name: &HeaderName, value: &str) -> bool {
+    name.is_list() && memchr::memchr(b',', value.as_bytes()).is_some()
+}
+
 /// Splits a list header value into its elements; any other value stays whole.
 fn split_list(name: &HeaderName, value: &ByteString) -> Vec<ByteString> {
-    if !name.is_list() || memchr::memchr(b',', value.as_bytes()).is_none() {
+    if !is_split(name, value) {
         return vec![value.clone()];
     }
     text::split_outside_quotes(value, b',')

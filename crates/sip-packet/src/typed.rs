@@ -6,7 +6,7 @@ use crate::auth::AuthValue;
 use crate::cseq::CSeq;
 use crate::error::{ParseError, ParseErrorKind};
 use crate::header_name::HeaderName;
-use crate::headers::{Header, Headers};
+use crate::headers::{Header, HeaderIter, Headers};
 use crate::name_addr::{Contact, NameAddr};
 use crate::text;
 use crate::via::Via;
@@ -43,6 +43,33 @@ fn number(h: Header<'_>, what: &'static str, max: u64) -> Result<u32, ParseError
         .filter(|n| *n <= max)
         .map(|n| n as u32)
         .ok_or_else(|| at(h, ParseError::number(what, h.value())))
+}
+
+/// The values of one header, each parsed when reached: skipping (`nth`, `skip`) parses
+/// nothing, so that reading the second Via does not parse the first again.
+struct Typed<'a, T> {
+    headers: &'a Headers,
+    inner: HeaderIter<'a>,
+    name: HeaderName,
+    parse: fn(&ByteString, &str) -> Result<T, ParseError>,
+}
+
+impl<T> Iterator for Typed<'_, T> {
+    type Item = Result<T, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let name = &self.name;
+        let h = self.inner.find(|h| h.name() == name)?;
+        Some((self.parse)(self.headers.owner_of(h.value()), h.value()).map_err(|e| at(h, e)))
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        for _ in 0..n {
+            let name = &self.name;
+            self.inner.find(|h| h.name() == name)?;
+        }
+        self.next()
+    }
 }
 
 /// Typed accessors. Each parses the header on the call; the values share the message's buffer.
@@ -217,9 +244,12 @@ impl Headers {
         name: HeaderName,
         parse: fn(&ByteString, &str) -> Result<T, ParseError>,
     ) -> impl Iterator<Item = Result<T, ParseError>> + 'a {
-        self.iter()
-            .filter(move |h| h.name() == &name)
-            .map(move |h| parse(self.owner_of(h.value()), h.value()).map_err(|e| at(h, e)))
+        Typed {
+            headers: self,
+            inner: self.iter(),
+            name,
+            parse,
+        }
     }
 
     /// Checks only what every hop relies on: From, To, CSeq, Call-ID, every Via and
@@ -342,6 +372,41 @@ mod tests {
             h.add(*n, v.to_string());
         }
         h
+    }
+
+    #[test]
+    fn a_later_via_is_read_without_parsing_those_above_it() {
+        let mut h = essential_headers(&[("Via", "SIP/2.0/TCP 127.0.0.1:5090;branch=z9hG4bKb")]);
+        // A top Via that does not parse: skipping it does not parse it.
+        h.set_top_via(&Via::parse("SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKa").unwrap());
+        h.insert_at_top("Via", "SIP/2.0/UDP");
+        assert!(h.vias().next().unwrap().is_err());
+        let third = h.vias().nth(2).unwrap().unwrap();
+        assert_eq!(third.port(), Some(5090));
+        assert_eq!(h.vias().skip(1).filter(Result::is_ok).count(), 2);
+        assert!(h.vias().nth(3).is_none());
+        assert!(h.validate_essential().is_err());
+    }
+
+    #[test]
+    fn setting_the_top_via_replaces_it_where_it_stands() {
+        let mut h = essential_headers(&[("Via", "SIP/2.0/TCP 127.0.0.1:5090;branch=z9hG4bKb")]);
+        let mut top = h.top_via().unwrap();
+        top.set_rport(Some(5091));
+        h.set_top_via(&top);
+        assert_eq!(h.top_via(), Ok(top));
+        assert_eq!(h.count("Via"), 2);
+        assert_eq!(h.iter().next().unwrap().name(), &HeaderName::Via);
+        assert_eq!(h.vias().nth(1).unwrap().unwrap().port(), Some(5090));
+        h.remove("Via");
+        let alone = Via::parse("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKc").unwrap();
+        h.set_top_via(&alone);
+        assert_eq!(
+            h.iter().next().unwrap().name(),
+            &HeaderName::Via,
+            "put on top"
+        );
+        assert_eq!(h.top_via(), Ok(alone));
     }
 
     #[test]

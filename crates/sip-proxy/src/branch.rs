@@ -20,7 +20,7 @@
 //! different `L` and goes on.
 
 use sha2::{Digest, Sha256};
-use sip_packet::{Host, Request, Uri, Via};
+use sip_packet::{HeaderName, Host, Request, Uri, Via};
 
 /// The prefix of every branch a stateless proxy of this crate writes.
 pub const BRANCH_PREFIX: &str = "z9hG4bK-sp-";
@@ -67,14 +67,14 @@ impl ProxyBranch {
             }
             _ => {
                 // RFC 2543 peers: no unique branch; hash what identifies the transaction.
-                t.text(h.get("Via").unwrap_or_default());
+                t.text(h.get(HeaderName::Via).unwrap_or_default());
                 t.text(h.to_tag().ok().flatten().unwrap_or_default());
             }
         }
         t.0.extend_from_slice(&shared.0);
 
         let mut l = shared;
-        for r in h.get_all("Route") {
+        for r in h.get_all(HeaderName::Route) {
             l.text(r);
         }
         Self {

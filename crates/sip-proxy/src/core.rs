@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
 use sip_dispatch::resolve::Target;
-use sip_packet::{Message, Method, NameAddr, Request, Response, Uri, Via};
+use sip_packet::{HeaderName, Message, Method, NameAddr, Request, Response, Uri, Via};
 use sip_transport::{response_target, via_head, Protocol, ResponseTarget, VIA_TAIL};
 
 use crate::branch::{is_proxy_branch, ProxyBranch, BRANCH_PREFIX};
@@ -131,14 +131,14 @@ impl ProxyCore {
         }
         request
             .headers_mut()
-            .set("Max-Forwards", (max_forwards - 1).to_string());
+            .set(HeaderName::MaxForwards, (max_forwards - 1).to_string());
 
         // §16.3 item 4: our own Via with the branch we would give this request: a loop.
         // Only a Via holding our branch prefix can be ours: the others are not parsed (most
         // requests carry none of ours, and this runs for each one forwarded).
         let ours = request
             .headers()
-            .get_all("Via")
+            .get_all(HeaderName::Via)
             .filter(|v| v.contains(BRANCH_PREFIX))
             .filter_map(|v| Via::parse(v).ok());
         for via in ours {
@@ -264,20 +264,26 @@ impl ProxyCore {
         leg: usize,
         from: SocketAddr,
     ) -> Decision {
-        let Ok(vias) = response.headers().vias().collect::<Result<Vec<Via>, _>>() else {
+        let headers = response.headers();
+        // The top Via and the one below it are used; the others must parse, and are skipped
+        // without building them for these two.
+        if headers.vias().skip(2).any(|v| v.is_err()) {
+            return Decision::Drop("response with a Via that does not parse");
+        }
+        if headers.get(HeaderName::Via).is_none() {
+            return Decision::Drop("response without Via");
+        }
+        let (Ok(top), Ok(next)) = (headers.top_via(), headers.vias().nth(1).transpose()) else {
             return Decision::Drop("response with a Via that does not parse");
         };
-        let Some(top) = vias.first() else {
-            return Decision::Drop("response without Via");
-        };
-        if !self.legs.is_our_via(top) || !top.branch().is_some_and(is_proxy_branch) {
+        if !self.legs.is_our_via(&top) || !top.branch().is_some_and(is_proxy_branch) {
             return Decision::Drop("response whose top Via is not ours");
         }
-        let Some(next) = vias.get(1).cloned() else {
+        let Some(next) = next else {
             return Decision::Drop("response to a request of our own");
         };
         // Headers hold one Via per entry (lists are split on parse): pop the first.
-        response.headers_mut().remove_first("Via");
+        response.headers_mut().remove_first(HeaderName::Via);
         let Some(protocol) = Protocol::from_via_transport(next.transport()) else {
             return Decision::Drop("response for a transport we do not speak");
         };
@@ -417,7 +423,7 @@ impl ProxyCore {
         }
         branch.write_value(&mut via);
         via.push_str(VIA_TAIL);
-        request.headers_mut().insert_at_top("Via", via);
+        request.headers_mut().insert_at_top(HeaderName::Via, via);
         let message = Message::Request(request);
         match nat {
             Some((work, refusal)) => Self::nat_decision(message, out_leg, target, work, refusal),

@@ -65,9 +65,7 @@ pub fn stamp_received(request: &mut Request, source: SocketAddr) {
         return;
     };
     if stamp_via(&mut via, source) {
-        let headers = request.headers_mut();
-        headers.remove_first("Via");
-        headers.insert_at_top("Via", via.to_string());
+        request.headers_mut().set_top_via(&via);
     }
 }
 
