@@ -196,11 +196,14 @@ impl RtpStream {
     /// arrives and needs [`handle_tick`](Self::handle_tick) only at
     /// [`next_deadline`](Self::next_deadline): fifty wake-ups a second fewer per stream.
     pub(crate) fn needs_clock(&self) -> bool {
-        !self.closed
-            && (self.source.is_paced()
-                || !self.dtmf.is_idle()
-                || self.detector.is_some()
-                || self.recording)
+        !self.closed && (self.source.is_paced() || !self.dtmf.is_idle() || self.plays_out())
+    }
+
+    /// Whether what arrives is played out on the clock, frame by frame, to a recorder or a
+    /// tone detector. Otherwise the jitter buffer is emptied as packets arrive, for its
+    /// statistics alone.
+    fn plays_out(&self) -> bool {
+        self.detector.is_some() || self.recording
     }
 
     /// When a stream that does not [need its clock](Self::needs_clock) next has work of its
@@ -399,7 +402,9 @@ impl RtpStream {
             // must not look late.
             self.last_tick = None;
         }
-        self.tick_playout(now);
+        if self.plays_out() {
+            self.tick_playout(now);
+        }
         self.tick_timeout(now);
         self.tick_rtcp(now);
     }
@@ -516,6 +521,11 @@ impl RtpStream {
         let Some(dst) = self.rtcp_destination() else {
             return;
         };
+        if !self.plays_out() {
+            // Packets waiting behind a gap since the last arrival: the report counts the
+            // gap as lost once the buffer's depth has passed.
+            self.tick_playout(now);
+        }
         self.reception.update_from(&self.jitter);
         let blocks: Vec<_> = match self.jitter.ssrc() {
             Some(_) => vec![self.reception.report_block(now)],
@@ -594,9 +604,9 @@ impl RtpStream {
             self.send_audio(payload);
         }
         self.jitter.push(packet, now);
-        if !self.needs_clock() {
-            // No tick plays the packets out: the statistics and the buffer's room are kept
-            // as packets arrive.
+        if !self.plays_out() {
+            // Nobody takes frames on the clock: the statistics and the buffer's room are
+            // kept as packets arrive, where the packet is still in the cache.
             self.tick_playout(now);
         }
     }

@@ -673,3 +673,32 @@ fn an_echo_without_a_clock_answers_counts_and_keeps_its_timestamps() {
     assert_eq!(last.sequence, before.sequence.wrapping_add(1));
     assert!(!last.marker);
 }
+
+#[test]
+fn without_a_recorder_what_arrives_is_counted_on_arrival_and_gaps_by_the_report() {
+    let now = Instant::now();
+    let mut quiet = setup(6);
+    quiet.detect_inband_dtmf = Some(false);
+    let mut s = RtpStream::new(quiet, Some(params(B)), Source::Silence, now, UNIX_EPOCH);
+    assert!(s.needs_clock(), "silence goes out on the clock");
+    let mut t = now;
+    // Packets 0 to 9, then 12 and 13 (10 and 11 are missing), no tick in between.
+    for i in (0..10u16).chain(12..14) {
+        t += TICK;
+        s.handle_rtp(t, addr(B), &packet(i, u32::from(i) * 160, 0, &[1; 160]));
+    }
+    // Played out as they came, all but those the buffer's depth still holds.
+    let early = s.stats();
+    assert!(early.packets_received >= 8, "{early:?}");
+    assert_eq!(early.packets_lost, 0);
+    // Frames go to nobody, so none are kept.
+    assert!(s.poll_frame().is_none());
+    // At the next report the depth has long passed: 10 and 11 are lost.
+    s.handle_tick(s.next_deadline());
+    let later = s.stats();
+    assert_eq!(
+        (later.packets_received, later.packets_lost),
+        (12, 2),
+        "{later:?}"
+    );
+}
