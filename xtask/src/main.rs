@@ -6,8 +6,8 @@
 //! - `cargo xtask bench [parser|registrar|proxy|calls]`: side-by-side benchmarks, reported under
 //!   `target/bench-report/`.
 //! - `cargo xtask fuzz [SECONDS]`: every fuzz target for the given time each.
-//! - `cargo xtask floor relay LISTEN UAS` or `floor echo CALLS SECONDS`: the benchmarks' floor programs
-//!   (`bench/floor.rs`), which `bench` runs as child processes.
+//! - `cargo xtask floor relay LISTEN UAS` or `floor echo CALLS SECONDS`: the benchmarks'
+//!   floor programs (`bench/floor.rs`), which `bench` runs as child processes.
 //! - `cargo xtask release --version X.Y.Z [--dry-run] [--skip-tests]`: bump, changelog,
 //!   `cargo publish --dry-run`, commit and tag (see `release.rs`).
 
