@@ -135,6 +135,28 @@ async fn stream_sender(
     }
 }
 
+/// The leg to send to `target` on: `wanted` (that leg only) when given, else the first that
+/// can.
+fn leg_for(legs: &[Leg], wanted: Option<LegId>, target: &Target) -> Option<usize> {
+    match wanted {
+        Some(wanted) => legs
+            .iter()
+            .position(|l| l.id() == wanted && l.can_deliver_to(target.protocol, target.addr)),
+        None => legs
+            .iter()
+            .position(|l| l.can_deliver_to(target.protocol, target.addr)),
+    }
+}
+
+/// Where a target is reached: its address, and the name its TLS certificate must hold.
+fn destination(target: &Target) -> Destination {
+    let dest = Destination::new(target.addr);
+    match &target.server_name {
+        Some(name) => dest.with_server_name(name.clone()),
+        None => dest,
+    }
+}
+
 fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
@@ -325,12 +347,26 @@ impl Driver {
     }
 
     fn deliver_request(&mut self, id: DeliveryId, request: Request, options: DeliverOptions) {
-        let dst = options.dst.clone();
-        // The next hop is the first Route (loose or strict routing alike), else the
-        // Request-URI (RFC 3261 §8.1.2).
-        let uri = match request.headers().routes().next() {
-            Some(Ok(route)) => route.uri().clone(),
-            _ => request.uri().clone(),
+        // Sent once to the one destination given (a stateless proxy's forward, an ACK): no
+        // delivery to keep, when a leg can take it (else the delivery fails as usual).
+        if let Some(target) = &options.dst {
+            let stateful = options.do_retransmits.unwrap_or(self.do_retransmits);
+            if !stateful || request.method() == &Method::Ack {
+                if let Some(leg) = leg_for(&self.legs, options.leg, target) {
+                    let add = options.add_via.unwrap_or(true);
+                    self.send_once(request, leg, target, add);
+                    return;
+                }
+            }
+        }
+        // The destination given, else the URI to resolve: the first Route (loose or strict
+        // routing alike), else the Request-URI (RFC 3261 §8.1.2).
+        let next_hop = match options.dst.clone() {
+            Some(t) => Ok(t),
+            None => Err(match request.headers().routes().next() {
+                Some(Ok(route)) => route.uri().clone(),
+                _ => request.uri().clone(),
+            }),
         };
         self.deliveries.insert(
             id,
@@ -342,14 +378,14 @@ impl Driver {
                 tx: None,
             },
         );
-        match dst {
-            Some(t) => {
+        match next_hop {
+            Ok(t) => {
                 if let Some(d) = self.deliveries.get_mut(&id) {
                     d.targets.push_back(t);
                 }
                 self.try_next_target(id);
             }
-            None => {
+            Err(uri) => {
                 let resolver = self.resolver.clone();
                 let route = self.route.clone();
                 let supported: Vec<_> = self.legs.iter().map(Leg::protocol).collect();
@@ -379,16 +415,7 @@ impl Driver {
                 return;
             };
             d.last_target = Some(target.clone());
-            let legs = &self.legs;
-            let leg = match d.options.leg {
-                Some(wanted) => legs.iter().position(|l| {
-                    l.id() == wanted && l.can_deliver_to(target.protocol, target.addr)
-                }),
-                None => legs
-                    .iter()
-                    .position(|l| l.can_deliver_to(target.protocol, target.addr)),
-            };
-            let Some(leg) = leg else {
+            let Some(leg) = leg_for(&self.legs, d.options.leg, &target) else {
                 tracing::debug!(%target, "no leg can deliver there; next target");
                 continue;
             };
@@ -404,22 +431,18 @@ impl Driver {
                 },
                 false => d.request.clone(),
             };
-            if add {
-                let branch = sip_packet::random::branch(&mut self.rng);
-                let l = &self.legs[leg];
-                let (host, port) = l.sent_by();
-                add_via(&mut request, (l.protocol(), host, port), &branch);
-            }
-            let mut dest = Destination::new(target.addr);
-            if let Some(name) = &target.server_name {
-                dest = dest.with_server_name(name.clone());
-            }
-            let route = Route { leg, dest };
-            let reliable = self.legs[leg].protocol().is_reliable();
             if once {
-                self.layer.send_stateless(route, request.to_bytes());
+                self.send_once(request, leg, &target, add);
                 return;
             }
+            if add {
+                self.add_via(&mut request, leg);
+            }
+            let route = Route {
+                leg,
+                dest: destination(&target),
+            };
+            let reliable = self.legs[leg].protocol().is_reliable();
             match self.layer.send_request(now(), request, route, reliable) {
                 Ok(tx) => {
                     if let Some(d) = self.deliveries.get_mut(&id) {
@@ -431,6 +454,26 @@ impl Driver {
             }
             return;
         }
+    }
+
+    /// Puts our Via, with a fresh branch, on a request about to leave on `leg`.
+    fn add_via(&mut self, request: &mut Request, leg: usize) {
+        let branch = sip_packet::random::branch(&mut self.rng);
+        let l = &self.legs[leg];
+        let (host, port) = l.sent_by();
+        add_via(request, (l.protocol(), host, port), &branch);
+    }
+
+    /// Sends a request once, without a transaction (a stateless proxy's forward, an ACK).
+    fn send_once(&mut self, mut request: Request, leg: usize, target: &Target, add_via: bool) {
+        if add_via {
+            self.add_via(&mut request, leg);
+        }
+        let route = Route {
+            leg,
+            dest: destination(target),
+        };
+        self.layer.send_stateless(route, request.to_bytes());
     }
 
     fn fail(&mut self, id: DeliveryId, err: DeliveryError) {

@@ -484,6 +484,59 @@ async fn stateless_mode_passes_every_retransmission_to_the_receiver() {
 }
 
 #[tokio::test]
+async fn a_stateless_send_goes_once_with_our_via_or_fails_without_a_leg() {
+    let proxy = Dispatcher::new(
+        vec![LegConfig::new("udp:127.0.0.1:0".parse().unwrap())],
+        config().do_retransmits(false),
+    )
+    .await
+    .unwrap();
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let to = sock.local_addr().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let events = tx.clone();
+    proxy.deliver(
+        request("OPTIONS", to),
+        DeliverOptions::new()
+            .dst(Target::new(Protocol::Udp, to, None))
+            .callback(move |e| {
+                let _ = events.send(format!("{e:?}"));
+            }),
+    );
+    let mut buf = vec![0u8; 4096];
+    let (n, from) = tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(from, proxy.legs()[0].local_addr());
+    let Message::Request(sent) = Message::parse(buf[..n].to_vec().into()).unwrap() else {
+        panic!("a request was sent");
+    };
+    let via = sent.headers().top_via().unwrap();
+    assert!(via.has_rfc3261_branch());
+    assert_eq!(via.port(), Some(from.port()));
+    assert_eq!(sent.headers().count("Via"), 1);
+
+    // No leg speaks TCP: the delivery fails, and says so to its callback.
+    proxy.deliver(
+        request("OPTIONS", to),
+        DeliverOptions::new()
+            .dst(Target::new(Protocol::Tcp, to, None))
+            .callback(move |e| {
+                let _ = tx.send(format!("{e:?}"));
+            }),
+    );
+    let event = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        event.starts_with("Failed(") && event.contains(&format!("tcp:{to}")),
+        "{event}"
+    );
+}
+
+#[tokio::test]
 async fn stateless_mode_checks_only_the_headers_a_proxy_relies_on() {
     let proxy = Dispatcher::new(
         vec![LegConfig::new("udp:127.0.0.1:0".parse().unwrap())],
