@@ -598,7 +598,7 @@ impl Driver {
                 if self.layer.client_count() == 0 {
                     // No client transaction to match (a stateless proxy's usual case): the
                     // receiver's at once, without a key built to find none.
-                    self.deliver_to_receiver(&Message::Response(response), leg, inbound.source);
+                    self.give_to_receiver(Message::Response(response), leg, inbound.source);
                     return;
                 }
                 let route = Route {
@@ -635,7 +635,7 @@ impl Driver {
                     if let Some(connection) = inbound.connection {
                         self.remember_stream_origin(&request, leg, connection);
                     }
-                    self.deliver_to_receiver(&Message::Request(request), leg, inbound.source);
+                    self.give_to_receiver(Message::Request(request), leg, inbound.source);
                     return;
                 }
                 let dest = self.response_destination(
@@ -747,6 +747,14 @@ impl Driver {
             // A sent-by name with no received: answer where it came from (RFC 3581 spirit)
             // rather than wait on DNS.
             _ => Destination::new(source),
+        }
+    }
+
+    /// [`Driver::deliver_to_receiver`] for a message the driver keeps no more.
+    fn give_to_receiver(&mut self, msg: Message, leg: usize, from: SocketAddr) -> bool {
+        match &self.receiver {
+            Some(r) => r.receive_owned(msg, &self.legs[leg], from).is_none(),
+            None => false,
         }
     }
 
@@ -865,7 +873,7 @@ impl Driver {
                 }
             }
             LayerEvent::StrayResponse { response, route } => {
-                self.deliver_to_receiver(&Message::Response(response), route.leg, route.dest.addr);
+                self.give_to_receiver(Message::Response(response), route.leg, route.dest.addr);
             }
             LayerEvent::ClientFailed { id: tx, reason } => {
                 let Some(id) = self.by_tx.remove(&tx) else {
@@ -897,7 +905,7 @@ impl Driver {
                 }
             }
             LayerEvent::Ack { request, route } => {
-                self.deliver_to_receiver(&Message::Request(request), route.leg, route.dest.addr);
+                self.give_to_receiver(Message::Request(request), route.leg, route.dest.addr);
             }
             LayerEvent::ServerFailed { key, reason } => {
                 tracing::info!(?key, ?reason, "server transaction failed");

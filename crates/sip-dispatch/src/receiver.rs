@@ -14,6 +14,14 @@ pub trait Receiver: Send + Sync {
     /// Handles `packet`, which arrived on `leg` from `from`; returns whether it was handled
     /// (a chain then stops asking its other members).
     fn receive(&self, packet: &Message, leg: &Leg, from: SocketAddr) -> bool;
+
+    /// The same for a packet nobody else will read: a receiver that keeps or changes what it
+    /// handles (a proxy forwarding it) takes it without a copy. Gives the packet back when
+    /// it was not handled (`None`: handled). By default, [`Receiver::receive`] on a
+    /// reference.
+    fn receive_owned(&self, packet: Message, leg: &Leg, from: SocketAddr) -> Option<Message> {
+        (!self.receive(&packet, leg, from)).then_some(packet)
+    }
 }
 
 impl<F> Receiver for F
@@ -91,6 +99,19 @@ impl Receiver for ReceiveChain {
             }
         }
         self.members.iter().any(|m| m.receive(packet, leg, from))
+    }
+
+    fn receive_owned(&self, packet: Message, leg: &Leg, from: SocketAddr) -> Option<Message> {
+        if let Some(f) = &self.filter {
+            if !f(&packet, leg, from) {
+                return Some(packet);
+            }
+        }
+        let mut packet = packet;
+        for m in &self.members {
+            packet = m.receive_owned(packet, leg, from)?;
+        }
+        Some(packet)
     }
 }
 

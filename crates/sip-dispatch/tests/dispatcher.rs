@@ -483,6 +483,71 @@ async fn stateless_mode_passes_every_retransmission_to_the_receiver() {
     }
 }
 
+/// A receiver that takes what it is given by value when `takes` says so, and counts how.
+struct Taker {
+    takes: bool,
+    by_ref: std::sync::atomic::AtomicUsize,
+    owned: Mutex<Vec<Message>>,
+}
+
+impl Receiver for Taker {
+    fn receive(&self, _: &Message, _: &Leg, _: SocketAddr) -> bool {
+        self.by_ref
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.takes
+    }
+
+    fn receive_owned(&self, packet: Message, _: &Leg, _: SocketAddr) -> Option<Message> {
+        if !self.takes {
+            return Some(packet);
+        }
+        self.owned.lock().unwrap().push(packet);
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_chain_hands_the_message_itself_to_the_member_that_takes_it() {
+    let d = dispatcher("udp:127.0.0.1:0").await;
+    let leg = d.legs()[0].clone();
+    let from: SocketAddr = "127.0.0.1:5999".parse().unwrap();
+    let taker = |takes| {
+        Arc::new(Taker {
+            takes,
+            by_ref: Default::default(),
+            owned: Mutex::new(Vec::new()),
+        })
+    };
+    let (no, yes) = (taker(false), taker(true));
+    let seen = Arc::new(Mutex::new(0));
+    let count = seen.clone();
+    let by_ref: Arc<dyn Receiver> = Arc::new(move |_: &Message, _: &Leg, _: SocketAddr| {
+        *count.lock().unwrap() += 1;
+        false
+    });
+    let chain = ReceiveChain::new(vec![no.clone(), by_ref, yes.clone()]);
+    let msg = Message::Request(request("OPTIONS", from));
+    assert!(chain.receive_owned(msg.clone(), &leg, from).is_none());
+    // Asked in order: the closure through `receive` (the default), the taker by value.
+    assert_eq!(*seen.lock().unwrap(), 1);
+    assert!(no.owned.lock().unwrap().is_empty());
+    assert_eq!(yes.owned.lock().unwrap().len(), 1);
+    assert_eq!(yes.by_ref.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(yes.owned.lock().unwrap()[0].to_bytes(), msg.to_bytes());
+
+    // Nobody takes it: it comes back whole.
+    let none = ReceiveChain::new(vec![no.clone()]);
+    let back = none.receive_owned(msg.clone(), &leg, from).unwrap();
+    assert_eq!(back.to_bytes(), msg.to_bytes());
+    // Filtered out: the members are not asked.
+    let filtered = ReceiveChain::new(vec![yes.clone()]).with_methods(&[Method::Register]);
+    assert!(filtered.receive_owned(msg.clone(), &leg, from).is_some());
+    assert_eq!(yes.owned.lock().unwrap().len(), 1);
+    // `receive` still works on a reference.
+    assert!(chain.receive(&msg, &leg, from));
+    assert_eq!(yes.by_ref.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
 #[tokio::test]
 async fn a_stateless_send_goes_once_with_our_via_or_fails_without_a_leg() {
     let proxy = Dispatcher::new(

@@ -138,19 +138,34 @@ fn summary(m: &Message) -> String {
     }
 }
 
+impl StatelessProxy {
+    fn handle(&self, packet: Message, index: usize, from: SocketAddr) {
+        let decision = match packet {
+            Message::Request(r) => {
+                let now = tokio::time::Instant::now().into_std();
+                self.core.handle_request(now, r, index, from)
+            }
+            Message::Response(r) => self.core.handle_response(r, index, from),
+        };
+        self.execute(decision);
+    }
+}
+
 impl Receiver for StatelessProxy {
     fn receive(&self, packet: &Message, leg: &Leg, from: SocketAddr) -> bool {
         let Some(index) = self.leg_index(leg) else {
             return false;
         };
-        let decision = match packet {
-            Message::Request(r) => {
-                let now = tokio::time::Instant::now().into_std();
-                self.core.handle_request(now, r.clone(), index, from)
-            }
-            Message::Response(r) => self.core.handle_response(r.clone(), index, from),
-        };
-        self.execute(decision);
+        self.handle(packet.clone(), index, from);
         true
+    }
+
+    /// Forwards the message itself, not a copy: the dispatcher has no more use for it.
+    fn receive_owned(&self, packet: Message, leg: &Leg, from: SocketAddr) -> Option<Message> {
+        let Some(index) = self.leg_index(leg) else {
+            return Some(packet);
+        };
+        self.handle(packet, index, from);
+        None
     }
 }
