@@ -32,10 +32,14 @@ pub(crate) async fn read_loop(socket: Arc<UdpSocket>, ctx: Ctx) {
     // One buffer per leg; each datagram is copied out at its own size.
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut shutdown = ctx.shutdown.clone();
+    // Made once and polled again at each wait: one made per wait would register with (and
+    // leave) the channel's and the shutdown's waiters for every datagram.
+    let mut leg_closed = std::pin::pin!(closed(&mut shutdown));
+    let mut nobody_listens = std::pin::pin!(ctx.inbound.closed());
     'wait: loop {
         let ready = tokio::select! {
-            () = closed(&mut shutdown) => break,
-            () = ctx.inbound.closed() => break,
+            () = &mut leg_closed => break,
+            () = &mut nobody_listens => break,
             r = socket.readable() => r,
         };
         if let Err(e) = ready {
