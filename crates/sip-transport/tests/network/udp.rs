@@ -202,3 +202,23 @@ async fn a_burst_through_a_full_channel_loses_nothing_and_keeps_order() {
         "no more than was sent, keep-alives included"
     );
 }
+
+#[tokio::test]
+async fn the_reader_stops_when_nobody_takes_what_it_reads() {
+    let (tx, from_b) = tokio::sync::mpsc::channel(8);
+    let b = sip_transport::Leg::bind(config(Protocol::Udp, false), tx.clone())
+        .await
+        .unwrap();
+    // Ours, the leg's, and its reader's.
+    assert_eq!(tx.strong_count(), 3);
+    drop(from_b);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while tx.strong_count() > 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the reader did not stop"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    assert!(!b.is_closed(), "the leg itself stays open");
+}
