@@ -10,6 +10,7 @@ use crate::header_name::HeaderName;
 use crate::headers::Headers;
 use crate::method::Method;
 use crate::parse::{self, ParseLimits};
+use crate::text;
 use crate::uri::Uri;
 
 /// A SIP request: method, Request-URI, headers and body.
@@ -348,7 +349,7 @@ impl Response {
     fn print(&self, canonical: bool) -> Bytes {
         let mut out = BytesMut::with_capacity(estimate(&self.headers, &self.body));
         out.put_slice(b"SIP/2.0 ");
-        write_display(&mut out, &self.status);
+        out.put_slice(text::DecimalText::new(self.status.into()).as_bytes());
         out.put_u8(b' ');
         out.put_slice(self.reason.as_bytes());
         out.put_slice(b"\r\n");
@@ -434,7 +435,7 @@ fn write_content_length(out: &mut BytesMut, len: usize, long_name: bool) {
     } else {
         b"l: "
     });
-    write_display(out, &len);
+    out.put_slice(text::DecimalText::new(len as u64).as_bytes());
     out.put_slice(b"\r\n");
 }
 

@@ -444,8 +444,58 @@ impl std::ops::Deref for Ipv4Text {
     }
 }
 
+/// A number as decimal text, written without the formatter (a port in every URI printed, a
+/// Content-Length in every message).
+pub(crate) struct DecimalText {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl DecimalText {
+    /// The text of `n`.
+    pub(crate) fn new(mut n: u64) -> Self {
+        let mut buf = [0u8; 20];
+        let mut start = buf.len();
+        loop {
+            start -= 1;
+            buf[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        Self { buf, start }
+    }
+}
+
+impl std::ops::Deref for DecimalText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Digits only: always UTF-8.
+        std::str::from_utf8(&self.buf[self.start..]).unwrap_or("")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn decimal_text_is_what_the_formatter_writes() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            5060,
+            65535,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            assert_eq!(&*super::DecimalText::new(n), n.to_string());
+        }
+    }
+
     #[test]
     fn parse_ipv4_reads_what_std_reads() {
         for a in [

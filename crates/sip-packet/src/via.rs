@@ -293,8 +293,9 @@ impl Via {
     /// The `received` parameter: the source address a server saw (RFC 3261 §18.2.1), with or
     /// without brackets around IPv6 (RFC 5118 §4.5).
     pub fn received(&self) -> Option<Host> {
-        let v = self.params.get("received").flatten()?;
-        Host::parse(v).ok()
+        // A slice of the parameters, not a copy: a server reads it for every response.
+        let v = self.params.get_shared("received")?;
+        Host::parse_shared(&v, &v).ok()
     }
 
     /// Sets the `received` parameter.
