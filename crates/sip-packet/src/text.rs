@@ -492,7 +492,7 @@ mod tests {
             u64::from(u32::MAX),
             u64::MAX,
         ] {
-            assert_eq!(&*super::DecimalText::new(n), n.to_string());
+            assert_eq!(&*DecimalText::new(n), n.to_string());
         }
     }
 
