@@ -100,9 +100,11 @@ impl ProxyCore {
         let Some(in_leg) = self.legs.get(leg) else {
             return Decision::Drop("request on an unknown leg");
         };
-        // The top Via, parsed once for the branch and for where our own answers go.
+        // The top Via, parsed once for the branch and for where our own answers go; that
+        // place is worked out only for an answer (most requests are forwarded).
         let top_via = request.headers().top_via().ok();
-        let reply_to = reply_target(top_via.as_ref(), in_leg.protocol, from);
+        let protocol = in_leg.protocol;
+        let reply_to = || reply_target(top_via.as_ref(), protocol, from);
         let branch = ProxyBranch::with_top_via(&request, top_via.as_ref());
         let is_ack = request.method() == &Method::Ack;
         let answer = |req: &Request, status: u16, reason: Option<&str>| {
@@ -113,7 +115,7 @@ impl ProxyCore {
             Decision::Respond {
                 response: reply(req, status, reason, &branch),
                 leg,
-                target: reply_to.clone(),
+                target: reply_to(),
             }
         };
 
@@ -252,7 +254,7 @@ impl ProxyCore {
                 in_leg: leg,
                 from,
                 branch: Some(branch),
-                reply_to: Some(reply_to),
+                reply_to: Some(reply_to()),
             })),
         }
     }
@@ -287,16 +289,22 @@ impl ProxyCore {
         let Some(protocol) = Protocol::from_via_transport(next.transport()) else {
             return Decision::Drop("response for a transport we do not speak");
         };
-        let received = next.received().and_then(|h| h.ip());
-        let addr = match (protocol.is_reliable(), received, next.rport()) {
-            // Back over the connection the request came in on: its remote end is
-            // received:rport (stamped when we got the request).
-            (true, Some(ip), Some(Some(port))) => Some(SocketAddr::new(ip, port)),
-            _ => match response_target(&next, unspecified(), protocol, None) {
-                ResponseTarget::Addr(a) => Some(a),
+        // Back over the connection the request came in on: its remote end is
+        // received:rport (stamped when we got the request).
+        let connection = match protocol.is_reliable() {
+            true => match (next.received().and_then(|h| h.ip()), next.rport()) {
+                (Some(ip), Some(Some(port))) => Some(SocketAddr::new(ip, port)),
                 _ => None,
             },
+            false => None,
         };
+        let addr =
+            connection.or_else(
+                || match response_target(&next, unspecified(), protocol, None) {
+                    ResponseTarget::Addr(a) => Some(a),
+                    _ => None,
+                },
+            );
         match addr {
             Some(a) => self.finish_response(response, leg, from, Target::new(protocol, a, None)),
             None => {
@@ -335,7 +343,7 @@ impl ProxyCore {
         });
         match (message, target) {
             (Message::Request(req), Some(t)) => match (branch, reply_to) {
-                (Some(b), Some(r)) => self.finish_request(req, in_leg, from, &b, t, r),
+                (Some(b), Some(r)) => self.finish_request(req, in_leg, from, &b, t, || r.clone()),
                 _ => Decision::Drop("pending request without its branch"),
             },
             (Message::Request(req), None) => match reply_to {
@@ -365,7 +373,7 @@ impl ProxyCore {
         from: SocketAddr,
         branch: &ProxyBranch,
         target: Target,
-        reply_to: Target,
+        reply_to: impl Fn() -> Target,
     ) -> Decision {
         let Some(out_leg) = self
             .legs
@@ -377,7 +385,7 @@ impl ProxyCore {
             return Decision::Respond {
                 response: reply(&request, 503, Some("No Leg To Next Hop"), branch),
                 leg: in_leg,
-                target: reply_to,
+                target: reply_to(),
             };
         };
         let (Some(inl), Some(out)) = (self.legs.get(in_leg), self.legs.get(out_leg)) else {
@@ -389,7 +397,7 @@ impl ProxyCore {
             Ok(work) => work.map(|w| {
                 let refusal = (request.method() != &Method::Ack).then(|| {
                     let busy = reply(&request, 503, Some("Media Relay Unavailable"), branch);
-                    (busy, in_leg, reply_to.clone())
+                    (busy, in_leg, reply_to())
                 });
                 (w, refusal)
             }),
@@ -401,7 +409,7 @@ impl ProxyCore {
                 return Decision::Respond {
                     response: reply(&request, status, Some(reason), branch),
                     leg: in_leg,
-                    target: reply_to,
+                    target: reply_to(),
                 };
             }
         };
