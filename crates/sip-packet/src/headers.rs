@@ -428,6 +428,18 @@ pub struct HeaderIter<'a> {
     inner: std::slice::Iter<'a, Entry>,
 }
 
+impl<'a> HeaderIter<'a> {
+    /// The next header named `name`: the others are passed by their name alone, without
+    /// reading their value.
+    #[inline]
+    pub(crate) fn next_named(&mut self, name: &HeaderName) -> Option<Header<'a>> {
+        let headers = self.headers;
+        self.inner
+            .find(|e| &e.name == name)
+            .map(|e| headers.view(e))
+    }
+}
+
 impl<'a> Iterator for HeaderIter<'a> {
     type Item = Header<'a>;
 

@@ -58,15 +58,13 @@ impl<T> Iterator for Typed<'_, T> {
     type Item = Result<T, ParseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let name = &self.name;
-        let h = self.inner.find(|h| h.name() == name)?;
+        let h = self.inner.next_named(&self.name)?;
         Some((self.parse)(self.headers.owner_of(h.value()), h.value()).map_err(|e| at(h, e)))
     }
 
     fn nth(&mut self, n: usize) -> Option<Self::Item> {
         for _ in 0..n {
-            let name = &self.name;
-            self.inner.find(|h| h.name() == name)?;
+            self.inner.next_named(&self.name)?;
         }
         self.next()
     }
