@@ -6,6 +6,8 @@
 
 use bytestring::ByteString;
 
+use std::sync::OnceLock;
+
 use crate::cseq::CSeq;
 use crate::header_name::HeaderName;
 use crate::text;
@@ -108,6 +110,11 @@ pub struct Headers {
     /// The CSeq as the parser read it (it needs it to check the method), so that
     /// [`Headers::cseq`] does not read it again. Every `&mut self` method drops it.
     pub(crate) cseq: Option<CSeq>,
+    /// The topmost Via as [`Headers::keep_top_via`] (or [`Headers::set_top_via`]) left it,
+    /// so that the readers after it ([`Headers::top_via`]) do not parse it again. Boxed: a
+    /// message moves from task to task, and a Via is large. Every `&mut self` method drops
+    /// it.
+    pub(crate) kept_top_via: OnceLock<Box<Via>>,
 }
 
 // The cached CSeq and the buffer are not part of the value: Debug and equality are the list's.
@@ -137,6 +144,7 @@ impl Headers {
             head,
             list: Vec::with_capacity(capacity),
             cseq: None,
+            kept_top_via: OnceLock::new(),
         }
     }
 
@@ -184,6 +192,7 @@ impl Headers {
     #[inline]
     fn changed(&mut self) {
         self.cseq = None;
+        self.kept_top_via.take();
     }
 
     #[inline]
@@ -368,7 +377,7 @@ impl Headers {
 
     /// Replaces the topmost Via with `via` where it stands (a server stamping `received` and
     /// `rport` on what arrived, RFC 3261 §18.2.1, RFC 3581 §4), or puts it on top when there
-    /// is none.
+    /// is none. It is kept parsed, as [`Headers::keep_top_via`] keeps it.
     ///
     /// ```
     /// use sip_packet::{Headers, Via};
@@ -389,6 +398,7 @@ impl Headers {
             Some(entry) => *entry = owned(HeaderName::Via, value),
             None => self.list.insert(0, owned(HeaderName::Via, value)),
         }
+        let _ = self.kept_top_via.set(Box::new(via.clone()));
     }
 
     /// Keeps only the headers for which `keep` says true.

@@ -127,7 +127,39 @@ impl Headers {
     }
 
     /// The topmost Via.
+    ///
+    /// Parsed on each call, unless [`Headers::keep_top_via`] kept it; never allocates.
     pub fn top_via(&self) -> Result<Via, ParseError> {
+        if let Some(via) = self.kept_top_via.get() {
+            return Ok(Via::clone(via));
+        }
+        self.parse_top_via()
+    }
+
+    /// The topmost Via, as [`Headers::top_via`] gives it, and kept parsed until the header
+    /// section changes (one allocation), so that the readers after this one do not parse it
+    /// again: what a server calls first on a message it reads the Via of several times
+    /// (stamping `received`, checking, routing, answering).
+    ///
+    /// ```
+    /// use sip_packet::Headers;
+    /// let mut h = Headers::new();
+    /// h.add("Via", "SIP/2.0/UDP a.example.com;branch=z9hG4bK1");
+    /// let kept = h.keep_top_via().unwrap();
+    /// assert_eq!(h.top_via().unwrap(), kept);
+    /// h.insert_at_top("Via", "SIP/2.0/UDP b.example.com;branch=z9hG4bK2");
+    /// assert_eq!(h.top_via().unwrap().branch(), Some("z9hG4bK2"));
+    /// ```
+    pub fn keep_top_via(&self) -> Result<Via, ParseError> {
+        if let Some(via) = self.kept_top_via.get() {
+            return Ok(Via::clone(via));
+        }
+        let via = self.parse_top_via()?;
+        let _ = self.kept_top_via.set(Box::new(via.clone()));
+        Ok(via)
+    }
+
+    fn parse_top_via(&self) -> Result<Via, ParseError> {
         let h = one(self, HeaderName::Via, "Via")?;
         Via::parse_shared(self.owner_of(h.value()), h.value()).map_err(|e| at(h, e))
     }
@@ -174,31 +206,22 @@ impl Headers {
 
     /// Max-Forwards (0 to 255), when present.
     pub fn max_forwards(&self) -> Result<Option<u8>, ParseError> {
-        self.get_known(&HeaderName::MaxForwards)
-            .map(|_| {
-                let h = one(self, HeaderName::MaxForwards, "Max-Forwards")?;
-                number(h, "Max-Forwards", 255).map(|n| n as u8)
-            })
+        self.first(&HeaderName::MaxForwards)
+            .map(|h| number(h, "Max-Forwards", 255).map(|n| n as u8))
             .transpose()
     }
 
     /// Expires in seconds (RFC 3261 §20.19: up to 2**32-1), when present.
     pub fn expires(&self) -> Result<Option<u32>, ParseError> {
-        self.get_known(&HeaderName::Expires)
-            .map(|_| {
-                let h = one(self, HeaderName::Expires, "Expires")?;
-                number(h, "Expires", u64::from(u32::MAX))
-            })
+        self.first(&HeaderName::Expires)
+            .map(|h| number(h, "Expires", u64::from(u32::MAX)))
             .transpose()
     }
 
     /// Min-Expires in seconds, when present.
     pub fn min_expires(&self) -> Result<Option<u32>, ParseError> {
-        self.get_known(&HeaderName::MinExpires)
-            .map(|_| {
-                let h = one(self, HeaderName::MinExpires, "Min-Expires")?;
-                number(h, "Min-Expires", u64::from(u32::MAX))
-            })
+        self.first(&HeaderName::MinExpires)
+            .map(|h| number(h, "Min-Expires", u64::from(u32::MAX)))
             .transpose()
     }
 
@@ -264,7 +287,12 @@ impl Headers {
                 ParseError::value(call_id.value(), "Call-ID is empty or holds whitespace"),
             ));
         }
-        for v in self.vias() {
+        // The top Via kept for the readers after this check (a proxy routes and answers
+        // by it); the others only checked.
+        if self.first(&HeaderName::Via).is_some() {
+            self.keep_top_via()?;
+        }
+        for v in self.vias().skip(1) {
             v?;
         }
         self.max_forwards()?;
@@ -387,11 +415,56 @@ mod tests {
     }
 
     #[test]
+    fn the_kept_top_via_lasts_until_the_headers_change() {
+        let mut h = essential_headers(&[("Via", "SIP/2.0/TCP 127.0.0.1:5090;branch=z9hG4bKb")]);
+        // Read, not kept.
+        let top = h.top_via().unwrap();
+        assert!(h.kept_top_via.get().is_none());
+        // The check keeps it; the readers after it get that one.
+        assert_eq!(h.validate_essential(), Ok(()));
+        assert_eq!(h.kept_top_via.get().map(|v| &**v), Some(&top));
+        assert_eq!(h.top_via(), Ok(top.clone()));
+        assert_eq!(h.clone().top_via(), Ok(top.clone()), "a copy keeps it");
+        let second = h.vias().nth(1).unwrap().unwrap();
+        // Every change drops it, whatever header it touches.
+        for change in [
+            |h: &mut Headers| h.add("Subject", "x"),
+            |h: &mut Headers| h.set("Subject", "y"),
+            |h: &mut Headers| h.insert_at_top("Subject", "z"),
+            |h: &mut Headers| {
+                h.remove("Subject");
+            },
+            |h: &mut Headers| h.retain(|_| true),
+        ] {
+            assert_eq!(h.keep_top_via(), Ok(top.clone()));
+            change(&mut h);
+            assert!(h.kept_top_via.get().is_none());
+        }
+        h.keep_top_via().unwrap();
+        h.remove_first("Via");
+        assert_eq!(h.top_via(), Ok(second.clone()), "not the one removed");
+        assert_eq!(h.keep_top_via(), Ok(second.clone()));
+        h.insert_at_top("Via", "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKc");
+        assert_eq!(h.top_via().unwrap().port(), Some(5070));
+        // A broken top Via is not kept: every call says what is wrong.
+        h.insert_at_top("Via", "SIP/2.0/UDP");
+        assert!(h.keep_top_via().is_err());
+        assert!(h.kept_top_via.get().is_none());
+        assert!(h.top_via().is_err());
+        assert!(h.validate_essential().is_err());
+        // No Via at all: nothing to keep, and nothing wrong for the essential check.
+        h.remove("Via");
+        assert!(h.keep_top_via().is_err());
+        assert_eq!(h.validate_essential(), Ok(()));
+    }
+
+    #[test]
     fn setting_the_top_via_replaces_it_where_it_stands() {
         let mut h = essential_headers(&[("Via", "SIP/2.0/TCP 127.0.0.1:5090;branch=z9hG4bKb")]);
         let mut top = h.top_via().unwrap();
         top.set_rport(Some(5091));
         h.set_top_via(&top);
+        assert_eq!(h.kept_top_via.get().map(|v| &**v), Some(&top));
         assert_eq!(h.top_via(), Ok(top));
         assert_eq!(h.count("Via"), 2);
         assert_eq!(h.iter().next().unwrap().name(), &HeaderName::Via);

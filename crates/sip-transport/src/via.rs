@@ -61,7 +61,7 @@ pub fn via_head(leg: (Protocol, &Host, u16)) -> String {
 /// A request whose top Via is missing or cannot be parsed is left as it is: the transaction
 /// layer rejects it on its own check.
 pub fn stamp_received(request: &mut Request, source: SocketAddr) {
-    let Ok(mut via) = request.headers().top_via() else {
+    let Ok(mut via) = request.headers().keep_top_via() else {
         return;
     };
     if stamp_via(&mut via, source) {
