@@ -338,8 +338,17 @@ impl Headers {
         let value = value.into();
         match self.list.iter().position(|h| h.name == name) {
             Some(at) => {
+                let single = !is_split(&name, &value);
+                let others = self.list.iter().skip(at + 1).any(|h| h.name == name);
+                if single && !others {
+                    // One value replacing one value (a proxy's Max-Forwards): in place.
+                    if let Some(entry) = self.list.get_mut(at) {
+                        *entry = owned(name, value);
+                    }
+                    return;
+                }
                 self.list.retain(|h| h.name != name);
-                if !is_split(&name, &value) {
+                if single {
                     self.list.insert(at, owned(name, value));
                     return;
                 }
@@ -538,6 +547,34 @@ mod tests {
         assert_eq!(h.remove_first("Via").as_deref(), Some("SIP/2.0/TCP only"));
         assert_eq!(h.remove("From"), 1);
         assert!(h.is_empty());
+    }
+
+    #[test]
+    fn set_replaces_one_value_where_it_stands_and_several_with_the_new_ones() {
+        let mut h = Headers::new();
+        h.add("Max-Forwards", "70");
+        h.add("Route", "<sip:a;lr>");
+        h.add("To", "<sip:x@y>");
+        h.set("max-forwards", "69");
+        assert_eq!(values(&h, "Max-Forwards"), vec!["69"]);
+        assert_eq!(h.iter().next().unwrap().name(), &HeaderName::MaxForwards);
+        assert_eq!(h.len(), 3);
+        // A list value replacing one value: each element in its place.
+        h.set("Route", "<sip:b;lr>, <sip:c;lr>");
+        assert_eq!(values(&h, "Route"), vec!["<sip:b;lr>", "<sip:c;lr>"]);
+        assert_eq!(h.iter().nth(1).unwrap().value(), "<sip:b;lr>");
+        // One value replacing several.
+        h.set("Route", "<sip:d;lr>");
+        assert_eq!(values(&h, "Route"), vec!["<sip:d;lr>"]);
+        assert_eq!(h.iter().nth(1).unwrap().value(), "<sip:d;lr>");
+        assert_eq!(h.iter().nth(2).unwrap().name(), &HeaderName::To);
+        // A change drops what was read from before.
+        h.add("Call-ID", "c1");
+        h.add("CSeq", "1 INVITE");
+        let cseq = h.cseq().unwrap();
+        assert_eq!(cseq.seq(), 1);
+        h.set("CSeq", "2 INVITE");
+        assert_eq!(h.cseq().unwrap().seq(), 2);
     }
 
     #[test]

@@ -59,7 +59,15 @@ impl RouteConfig {
             return None;
         }
         // Compared in place, without a lower-cased or printed copy: this runs for every
-        // request a proxy routes. An address prints into a buffer on the stack.
+        // request a proxy routes. An IPv4 address is compared with the patterns that read as
+        // one (the text std reads is the dotted quad printing writes, nothing looser); an
+        // IPv6 one prints into a buffer on the stack.
+        if let Host::Ipv4(a) = host {
+            let found = self.domain2proxy.iter().find(|(p, _)| {
+                p.trim_end_matches('.').parse::<std::net::Ipv4Addr>().ok() == Some(*a)
+            });
+            return found.map(|(_, proxy)| proxy).or_else(|| self.wildcard());
+        }
         let mut printed = HostText::default();
         let wanted = match host.domain() {
             Some(d) => d.trim_end_matches('.'),

@@ -496,6 +496,15 @@ fn addresses_match_their_text_and_names_ignore_case_and_the_root_dot() {
     assert_eq!(proxy("[::2]"), None);
     assert_eq!(proxy("sub.example.com"), None);
     assert_eq!(proxy("example.net"), None);
+    // An address matches its own text only, not another spelling of it.
+    let spelled = RouteConfig::new().with_domain2proxy("127.000.0.2", uri("sip:127.0.0.1:5006"));
+    assert!(spelled
+        .proxy_for(&Host::parse("127.0.0.2").unwrap())
+        .is_none());
+    let dotted = RouteConfig::new().with_domain2proxy("127.0.0.2.", uri("sip:127.0.0.1:5007"));
+    assert!(dotted
+        .proxy_for(&Host::parse("127.0.0.2").unwrap())
+        .is_some());
     let fallback = config.with_domain2proxy("*", uri("sip:127.0.0.1:5005"));
     let host = Host::parse("127.0.0.2").unwrap();
     assert_eq!(
