@@ -533,6 +533,57 @@ mod tests {
         CSeq: 314159 INVITE\r\n\
         Content-Length: 4\r\n\r\nbody";
 
+    /// The same headers held on their own (none a span of a parsed head), so that printing
+    /// writes every line piece by piece.
+    fn rebuilt(r: &Request) -> Request {
+        let mut copy = Request::new(r.method().clone(), r.uri().clone());
+        for h in r.headers() {
+            let value = ByteString::from(h.value());
+            copy.headers_mut()
+                .push_owned(h.name().clone(), value, h.is_compact(), 0);
+        }
+        copy.body = r.body().clone();
+        copy
+    }
+
+    #[test]
+    fn a_changed_message_prints_as_if_written_line_by_line() {
+        // Lines that print as they came (copied whole) among lines that do not: compact
+        // names, a name in odd case, odd spacing, a list split, a folded value.
+        let text = "OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\n\
+            v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/UDP b.example.com;branch=z9hG4bK2\r\n\
+            Via: SIP/2.0/UDP c.example.com;branch=z9hG4bK3\r\n\
+            Max-Forwards: 70\r\n\
+            to:   <sip:bob@biloxi.example.com>  \r\n\
+            From: <sip:alice@atlanta.example.com>;tag=1\r\n\
+            Call-ID: c1@example.com\r\n\
+            CSeq: 1 OPTIONS\r\n\
+            Subject: one\r\n two\r\n\
+            X-Odd:value\r\n\
+            f-custom: kept\r\n\
+            l: 4\r\n\r\nbody";
+        let Message::Request(mut r) = Message::parse(Bytes::from(text)).unwrap() else {
+            panic!("a request")
+        };
+        r.headers_mut()
+            .insert_at_top("Via", "SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp");
+        r.headers_mut().set("Max-Forwards", "69");
+        r.headers_mut()
+            .add("Record-Route", "<sip:proxy.example.com;lr>");
+        let printed = r.to_bytes();
+        assert_eq!(printed, rebuilt(&r).to_bytes());
+        assert_eq!(r.to_canonical(), rebuilt(&r).to_canonical());
+        let again = Message::parse(printed.clone()).unwrap();
+        assert_eq!(again.to_bytes(), printed);
+        let printed = String::from_utf8(printed.to_vec()).unwrap();
+        assert!(printed.contains("\r\nMax-Forwards: 69\r\nTo: <sip:bob@biloxi.example.com>\r\n"));
+        assert!(printed.contains("\r\nv: SIP/2.0/UDP a.example.com;branch=z9hG4bK1\r\n"));
+        assert!(printed.contains("\r\nX-Odd: value\r\n"));
+        assert!(
+            printed.ends_with("\r\nl: 4\r\nRecord-Route: <sip:proxy.example.com;lr>\r\n\r\nbody")
+        );
+    }
+
     /// Whether `to_bytes` handed out the parsed buffer rather than printing.
     fn reused(m: &Message, wire: &Bytes) -> bool {
         m.to_bytes().as_ptr() == wire.as_ptr()
