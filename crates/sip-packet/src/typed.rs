@@ -289,7 +289,7 @@ impl Headers {
         }
         // The top Via kept for the readers after this check (a proxy routes and answers
         // by it); the others only checked.
-        if self.first(&HeaderName::Via).is_some() {
+        if self.first(&HeaderName::Via).is_some() && self.kept_top_via.get().is_none() {
             self.keep_top_via()?;
         }
         for v in self.vias().skip(1) {

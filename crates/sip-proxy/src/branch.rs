@@ -58,7 +58,8 @@ impl ProxyBranch {
             None => shared.bytes(&[]),
         }
 
-        let mut t = Fields(Vec::with_capacity(256));
+        // The transaction's own fields, then the shared ones (hashed after, not copied).
+        let mut t = Fields(Vec::with_capacity(96));
         match top_via {
             Some(via) if via.has_rfc3261_branch() => {
                 t.text(via.branch().unwrap_or_default());
@@ -71,15 +72,15 @@ impl ProxyBranch {
                 t.text(h.to_tag().ok().flatten().unwrap_or_default());
             }
         }
-        t.0.extend_from_slice(&shared.0);
 
+        let transaction = hex_digest(&[&t.0, &shared.0]);
         let mut l = shared;
         for r in h.get_all(HeaderName::Route) {
             l.text(r);
         }
         Self {
-            transaction: t.finish(),
-            loop_part: l.finish(),
+            transaction,
+            loop_part: hex_digest(&[&l.0]),
         }
     }
 
@@ -128,8 +129,8 @@ fn loop_part(branch: &str) -> Option<&str> {
 }
 
 /// Fields gathered for one hash, each length-prefixed (or tagged, for the parts of a URI or
-/// host) so that `("ab", "c")` and `("a", "bc")` differ. Gathered in one buffer and hashed
-/// in one go: a SHA-256 update per field costs more than the copy.
+/// host) so that `("ab", "c")` and `("a", "bc")` differ. Gathered in a buffer and hashed in
+/// one go: a SHA-256 update per field costs more than the copy.
 struct Fields(Vec<u8>);
 
 impl Fields {
@@ -204,18 +205,22 @@ impl Fields {
             }
         }
     }
+}
 
-    /// The first 64 bits of the SHA-256 of the fields, in hex.
-    fn finish(self) -> [u8; 16] {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let digest = Sha256::digest(&self.0);
-        let mut out = [0u8; 16];
-        for (i, b) in digest.iter().take(8).enumerate() {
-            out[2 * i] = DIGITS[usize::from(b >> 4)];
-            out[2 * i + 1] = DIGITS[usize::from(b & 15)];
-        }
-        out
+/// The first 64 bits of the SHA-256 of `parts` one after the other, in hex.
+fn hex_digest(parts: &[&[u8]]) -> [u8; 16] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hash = Sha256::new();
+    for p in parts {
+        hash.update(p);
     }
+    let digest = hash.finalize();
+    let mut out = [0u8; 16];
+    for (i, b) in digest.iter().take(8).enumerate() {
+        out[2 * i] = DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(b & 15)];
+    }
+    out
 }
 
 #[cfg(test)]
