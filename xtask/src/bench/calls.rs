@@ -284,7 +284,7 @@ pub(crate) fn run() -> Result<()> {
     }
 
     // The floor: the same packets through a caller and an echo that do nothing else.
-    let xtask = std::env::current_exe().context("cannot find xtask's own binary")?;
+    let xtask = super::netsip::release_xtask()?;
     eprintln!("xtask: bench calls: floor echo, {FLOOR_CALLS} streams");
     let floor = floor::echo_in_child(&xtask, FLOOR_CALLS, MEASURE).map_err(|e| format!("{e:#}"));
 

@@ -12,8 +12,8 @@
 //!   echo sends back what it receives. No RTP, no SIP, no timers per call: the kernel's cost
 //!   of the packets and little else.
 //!
-//! Both are run as child processes of `xtask` itself, so that their CPU time is read from
-//! `/proc` like a server's.
+//! Both run as child processes from the release build of `xtask`, so that their CPU time is
+//! read from `/proc` like a server's and is not that of unoptimised code.
 
 use std::io::{self, BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};

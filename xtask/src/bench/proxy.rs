@@ -141,7 +141,7 @@ impl Proxy {
         let server = match kind {
             Kind::Server(server) => server,
             Kind::Floor => {
-                let xtask = std::env::current_exe().context("cannot find xtask's own binary")?;
+                let xtask = super::netsip::release_xtask()?;
                 return Ok(Self::Floor(floor::start_relay(
                     &xtask,
                     ([127, 0, 0, 1], port).into(),
