@@ -52,7 +52,7 @@ const MEASURE: Duration = Duration::from_secs(5);
 
 /// The whole suite stops stepping up after about this long (a step already started
 /// finishes); each pair gets an equal share of what is left when it starts.
-const BUDGET: Duration = Duration::from_secs(280);
+const BUDGET: Duration = Duration::from_secs(480);
 
 /// How long a caller may take to set its calls up.
 const SETUP_LIMIT: Duration = Duration::from_secs(20);
