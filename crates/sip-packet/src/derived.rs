@@ -60,6 +60,11 @@ impl Response {
                     .push(h.name().clone(), request.headers.share(h.value()));
             }
         }
+        // The Vias are the request's, in order: so is the top one, if the request has it
+        // parsed already (the transport layer reads it again to send the response).
+        if let Some(via) = request.headers.kept_top_via.get() {
+            let _ = r.headers.kept_top_via.set(via.clone());
+        }
         r
     }
 

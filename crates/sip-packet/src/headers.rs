@@ -195,9 +195,23 @@ impl Headers {
         self.kept_top_via.take();
     }
 
+    /// Drops what is kept parsed of `name` only: the values of that header are about to
+    /// change, and nothing else (a response that gets a To tag, a Contact and a Date keeps
+    /// the top Via it was made with parsed).
+    #[inline]
+    fn changed_header(&mut self, name: &HeaderName) {
+        match name {
+            HeaderName::Via => {
+                self.kept_top_via.take();
+            }
+            HeaderName::CSeq => self.cseq = None,
+            _ => {}
+        }
+    }
+
     #[inline]
     fn push_entry(&mut self, entry: Entry) {
-        self.changed();
+        self.changed_header(&entry.name);
         self.list.push(entry);
     }
 
@@ -316,8 +330,8 @@ impl Headers {
     /// Inserts a value above every other value of the same header (or at the very top when
     /// there is none): where a proxy puts its Via and Record-Route.
     pub fn insert_at_top(&mut self, name: impl Into<HeaderName>, value: impl Into<ByteString>) {
-        self.changed();
         let name = name.into();
+        self.changed_header(&name);
         let value = value.into();
         let at = self.list.iter().position(|h| h.name == name).unwrap_or(0);
         if !is_split(&name, &value) {
@@ -333,8 +347,8 @@ impl Headers {
     /// Replaces every value of `name` with this one, where the first of them was (or at the
     /// end when there was none).
     pub fn set(&mut self, name: impl Into<HeaderName>, value: impl Into<ByteString>) {
-        self.changed();
         let name = name.into();
+        self.changed_header(&name);
         let value = value.into();
         match self.list.iter().position(|h| h.name == name) {
             Some(at) => {
@@ -363,8 +377,8 @@ impl Headers {
 
     /// Removes every value of `name`; returns how many there were.
     pub fn remove(&mut self, name: impl Into<HeaderName>) -> usize {
-        self.changed();
         let name = name.into();
+        self.changed_header(&name);
         let before = self.list.len();
         self.list.retain(|h| h.name != name);
         before - self.list.len()
@@ -372,8 +386,8 @@ impl Headers {
 
     /// Removes the first value of `name` and returns it (a proxy pops its own Via this way).
     pub fn remove_first(&mut self, name: impl Into<HeaderName>) -> Option<ByteString> {
-        self.changed();
         let name = name.into();
+        self.changed_header(&name);
         let at = self.list.iter().position(|h| h.name == name)?;
         Some(match self.list.remove(at).value {
             Value::Owned(s) => s,

@@ -426,17 +426,40 @@ mod tests {
         assert_eq!(h.top_via(), Ok(top.clone()));
         assert_eq!(h.clone().top_via(), Ok(top.clone()), "a copy keeps it");
         let second = h.vias().nth(1).unwrap().unwrap();
-        // Every change drops it, whatever header it touches.
+        // A change of other headers keeps it, whether or not it moves the Vias.
         for change in [
             |h: &mut Headers| h.add("Subject", "x"),
-            |h: &mut Headers| h.set("Subject", "y"),
-            |h: &mut Headers| h.insert_at_top("Subject", "z"),
+            |h: &mut Headers| h.set("To", "<sip:b@example.com>;tag=t"),
+            |h: &mut Headers| h.insert_at_top("Record-Route", "<sip:p.example.com;lr>"),
             |h: &mut Headers| {
                 h.remove("Subject");
             },
-            |h: &mut Headers| h.retain(|_| true),
+            |h: &mut Headers| {
+                h.remove_first("Record-Route");
+            },
         ] {
             assert_eq!(h.keep_top_via(), Ok(top.clone()));
+            change(&mut h);
+            assert_eq!(h.kept_top_via.get().map(|v| &**v), Some(&top));
+            assert_eq!(h.top_via(), Ok(top.clone()));
+        }
+        // A change of the Vias drops it, in whatever spelling it names them, and so do the
+        // changes that do not say which headers they touch.
+        let mut v = h.clone();
+        v.add("v", "SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKz");
+        assert!(v.kept_top_via.get().is_none());
+        assert_eq!(v.top_via(), Ok(top.clone()));
+        for change in [
+            |h: &mut Headers| h.add("Via", "SIP/2.0/UDP 127.0.0.1:5098;branch=z9hG4bKy"),
+            |h: &mut Headers| h.set("via", "SIP/2.0/UDP 127.0.0.1:5097;branch=z9hG4bKx"),
+            |h: &mut Headers| h.insert_at_top("Via", "SIP/2.0/UDP 127.0.0.1:5096;branch=z9hG4bKw"),
+            |h: &mut Headers| {
+                h.remove("VIA");
+            },
+            |h: &mut Headers| h.retain(|_| true),
+        ] {
+            let mut h = h.clone();
+            h.keep_top_via().ok();
             change(&mut h);
             assert!(h.kept_top_via.get().is_none());
         }

@@ -1,5 +1,6 @@
 //! One contact bound to an address-of-record, and the record of all of them.
 
+use std::fmt::Write as _;
 use std::time::Instant;
 
 use bytestring::ByteString;
@@ -12,6 +13,8 @@ use sip_packet::{NameAddr, Uri};
 #[derive(Debug, Clone)]
 pub struct Binding {
     contact: NameAddr,
+    /// `contact` as printed, once: every 200 of the address lists it again.
+    printed: ByteString,
     q_millis: Option<u16>,
     call_id: ByteString,
     cseq: u32,
@@ -26,7 +29,10 @@ impl Binding {
         // Thousandths: q has at most three decimals (RFC 3261 §25.1 qvalue), and an integer
         // orders without the traps of floats.
         let q_millis = contact.q().map(|q| (q * 1000.0).round() as u16);
+        let mut printed = String::with_capacity(64);
+        let _ = write!(printed, "{contact}");
         Self {
+            printed: ByteString::from(printed),
             contact,
             q_millis,
             call_id,
@@ -90,11 +96,15 @@ impl Binding {
     }
 
     /// The Contact value for a response: the contact with `expires` set to what is left.
+    ///
+    /// The contact was printed once when the binding was made (without `expires`, which it
+    /// never keeps); a header parameter after it is the same whether the address is a
+    /// name-addr or a bare addr-spec, so `;expires=N` is appended to that text.
     pub fn to_contact_value(&self, now: Instant) -> String {
-        let mut c = self.contact.clone();
-        c.params_mut()
-            .set("expires", Some(&self.remaining_secs(now).to_string()));
-        c.to_string()
+        let mut value = String::with_capacity(self.printed.len() + 20);
+        value.push_str(&self.printed);
+        let _ = write!(value, ";expires={}", self.remaining_secs(now));
+        value
     }
 }
 
@@ -183,6 +193,30 @@ mod tests {
         assert!(b.is_live(now));
         assert!(!b.is_live(now + Duration::from_millis(60_500)));
         assert_eq!(b.remaining_secs(now + Duration::from_secs(100)), 0);
+    }
+
+    #[test]
+    fn the_contact_value_is_what_setting_expires_on_the_contact_prints() {
+        let now = Instant::now();
+        for contact in [
+            "sip:a@10.0.0.1",
+            "sip:a@10.0.0.1;q=0.5",
+            "<sip:a@10.0.0.1;transport=tcp>",
+            "\"Bob B.\" <sips:bob@example.com:5061;lr>;expires=30;q=1;+sip.instance=\"<urn:uuid:1>\"",
+            "Alice <sip:alice@[2001:db8::1]:5070?Subject=x>;reg-id=1",
+            "<tel:+15551234>;expires=7",
+        ] {
+            let parsed = NameAddr::parse(contact).unwrap();
+            let b = Binding::new(parsed.clone(), "c".into(), 1, now + Duration::from_secs(42));
+            let mut expected = parsed;
+            expected.params_mut().remove("expires");
+            expected.params_mut().set("expires", Some("42"));
+            assert_eq!(b.to_contact_value(now), expected.to_string(), "{contact}");
+            // What a client parses back is the contact with the new expiry.
+            let back = NameAddr::parse(&b.to_contact_value(now)).unwrap();
+            assert_eq!(back.expires(), Some(42), "{contact}");
+            assert!(b.is_for(back.uri()), "{contact}");
+        }
     }
 
     #[test]

@@ -357,8 +357,12 @@ impl Registrar {
             Ok(Some(_)) => {}
             Ok(None) => {
                 if let Some(to) = r.headers().get(HeaderName::To) {
-                    let to = format!("{};tag={tag}", to.trim_end());
-                    r.headers_mut().set(HeaderName::To, to);
+                    let to = to.trim_end();
+                    let mut value = String::with_capacity(to.len() + 5 + tag.len());
+                    value.push_str(to);
+                    value.push_str(";tag=");
+                    value.push_str(&tag);
+                    r.headers_mut().set(HeaderName::To, value);
                 }
             }
             // A To that does not parse has no tag to add to; the response still goes out.

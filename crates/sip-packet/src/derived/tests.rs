@@ -196,3 +196,21 @@ fn salvage_answers_broken_requests_and_never_responses() {
     assert!(salvage_response(&raw, 400, "x").is_none());
     assert!(salvage_response(b"\xff\xfe", 400, "x").is_none());
 }
+
+#[test]
+fn a_response_keeps_the_top_via_its_request_had_parsed() {
+    let req = invite();
+    // Not parsed yet: nothing to hand on.
+    let r = Response::from_request(&req, 200, None);
+    assert!(r.headers().kept_top_via.get().is_none());
+    let top = req.headers().keep_top_via().unwrap();
+    let mut r = Response::from_request(&req, 200, None);
+    assert_eq!(r.headers().kept_top_via.get().map(|v| &**v), Some(&top));
+    // The response's own changes (a To tag, a Contact) leave it, and it is what the Via
+    // text of the response says.
+    r.set_to_tag("abc").unwrap();
+    r.headers_mut().add("Contact", "<sip:bob@192.0.2.4>");
+    assert_eq!(r.headers().kept_top_via.get().map(|v| &**v), Some(&top));
+    let printed = Message::parse(r.to_bytes()).unwrap();
+    assert_eq!(printed.headers().top_via(), Ok(top));
+}
