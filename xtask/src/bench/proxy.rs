@@ -43,53 +43,56 @@ pub(crate) fn run() -> Result<()> {
     let hz = cpu::ticks_per_second()?;
 
     let mut problems = Vec::new();
-    let mut rows = Vec::new();
-    let kinds = Server::ALL
+    let kinds: Vec<Kind> = Server::ALL
         .into_iter()
         .map(Kind::Server)
-        .chain([Kind::Floor]);
-    for server in kinds {
-        let dir = logs.join(server.name());
-        for sub in ["uac", "uas"] {
-            std::fs::create_dir_all(dir.join(sub))
-                .with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
-        }
-        eprintln!(
-            "xtask: bench proxy: {CALLS} calls at {RATE}/s through {}",
-            server.name()
-        );
-        let run = run_one(server, &netsip, hz, &dir)
-            .with_context(|| format!("proxy bench of {}", server.name()))?;
-        if let Err(e) = run.uac.check("uac") {
-            problems.push(format!(
-                "{}: {e:#} (logs in {})",
-                server.name(),
-                dir.display()
-            ));
-        }
-        if let Err(e) = run.uas.check("uas") {
-            problems.push(format!(
-                "{}: {e:#} (logs in {})",
-                server.name(),
-                dir.display()
-            ));
-        }
-        rows.push(Row {
-            server: match server {
-                Kind::Server(Server::Netsip) => super::netsip::version(&netsip),
-                Kind::Server(Server::Kamailio(setup)) => {
-                    setup.describe(&kamailio::version(), "-x tlsf")
+        .chain([Kind::Floor])
+        .collect();
+    let mut runs: Vec<Vec<Row>> = kinds.iter().map(|_| Vec::new()).collect();
+    for round in 1..=server_report::ROUNDS {
+        for (&server, runs) in kinds.iter().zip(&mut runs) {
+            let dir = logs.join(format!("{}-{round}", server.name()));
+            for sub in ["uac", "uas"] {
+                std::fs::create_dir_all(dir.join(sub))
+                    .with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
+            }
+            eprintln!(
+                "xtask: bench proxy, round {round}: {CALLS} calls at {RATE}/s through {}",
+                server.name()
+            );
+            let run = run_one(server, &netsip, hz, &dir)
+                .with_context(|| format!("proxy bench of {}", server.name()))?;
+            for (side, outcome) in [("uac", &run.uac), ("uas", &run.uas)] {
+                if let Err(e) = outcome.check(side) {
+                    problems.push(format!(
+                        "{}: {e:#} (logs in {})",
+                        server.name(),
+                        dir.display()
+                    ));
                 }
-                Kind::Floor => FLOOR_NAME.to_owned(),
-            },
-            floor: server == Kind::Floor,
-            operations: run.uac.successful(),
-            failed: run.uac.failed(),
-            retransmissions: run.uac.retransmissions() + run.uas.retransmissions(),
-            cpu: run.cpu,
-            wall: run.uac.wall,
-        });
+            }
+            runs.push(Row {
+                server: match server {
+                    Kind::Server(Server::Netsip) => super::netsip::version(&netsip),
+                    Kind::Server(Server::Kamailio(setup)) => {
+                        setup.describe(&kamailio::version(), "-x tlsf")
+                    }
+                    Kind::Floor => FLOOR_NAME.to_owned(),
+                },
+                floor: server == Kind::Floor,
+                operations: run.uac.successful(),
+                failed: run.uac.failed(),
+                retransmissions: run.uac.retransmissions() + run.uas.retransmissions(),
+                cpu: run.cpu,
+                wall: run.uac.wall,
+                rounds: Vec::new(),
+            });
+        }
     }
+    let rows: Vec<Row> = runs
+        .into_iter()
+        .filter_map(server_report::best_of)
+        .collect();
 
     let suite = Suite {
         name: "proxy",
@@ -291,5 +294,6 @@ fn notes() -> Vec<String> {
          less. Command: \
          `cargo xtask bench proxy`."
             .to_owned(),
+        server_report::rounds_note(),
     ]
 }
