@@ -117,14 +117,7 @@ async fn closed_leg_stops_reading_and_refuses_to_send() {
         .await
         .unwrap_err();
     assert!(matches!(e, TransportError::LegClosed { .. }), "{e}");
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while tx.strong_count() > 2 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the reader did not stop"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-    }
+    reader_stopped(&tx).await;
     let to = b.local_addr();
     a.send(
         Bytes::from(request_text(Protocol::Udp, a.local_addr(), to, 1)),
@@ -212,6 +205,12 @@ async fn the_reader_stops_when_nobody_takes_what_it_reads() {
     // Ours, the leg's, and its reader's.
     assert_eq!(tx.strong_count(), 3);
     drop(from_b);
+    reader_stopped(&tx).await;
+    assert!(!b.is_closed(), "the leg itself stays open");
+}
+
+/// Waits until the leg's reader has let go of its sender (only ours and the leg's are left).
+async fn reader_stopped<T>(tx: &tokio::sync::mpsc::Sender<T>) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while tx.strong_count() > 2 {
         assert!(
@@ -220,5 +219,4 @@ async fn the_reader_stops_when_nobody_takes_what_it_reads() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
-    assert!(!b.is_closed(), "the leg itself stays open");
 }
