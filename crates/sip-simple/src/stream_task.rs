@@ -277,7 +277,7 @@ impl Running {
     /// next deadline only; either is polled until pending, so that it wakes the task next.
     fn poll_clock(&mut self, cx: &mut Context<'_>, clock: &mut Interval, io: &mut Receivers) {
         loop {
-            if self.core.needs_clock() {
+            let deadline = if self.core.needs_clock() {
                 if !io.clocked {
                     // Started again (DTMF to send, a file, a recorder): ticks from now on.
                     clock.reset_immediately();
@@ -286,19 +286,29 @@ impl Running {
                 if clock.poll_tick(cx).is_pending() {
                     return;
                 }
+                None
             } else {
                 io.clocked = false;
-                let at = tokio::time::Instant::from_std(self.core.next_deadline());
+                let due = self.core.next_deadline();
+                let at = tokio::time::Instant::from_std(due);
                 if io.deadline.deadline() != at {
                     io.deadline.as_mut().reset(at);
                 }
                 if io.deadline.as_mut().poll(cx).is_pending() {
                     return;
                 }
-            }
+                Some(due)
+            };
             self.core.handle_tick(now());
             self.publish();
             self.drain();
+            if deadline
+                .is_some_and(|due| !self.core.needs_clock() && self.core.next_deadline() <= due)
+            {
+                // A deadline the tick did not move (a closed stream has nothing more to
+                // do): what arrives wakes the task, a spin would not help.
+                return;
+            }
         }
     }
 

@@ -702,3 +702,16 @@ fn without_a_recorder_what_arrives_is_counted_on_arrival_and_gaps_by_the_report(
         "{later:?}"
     );
 }
+
+#[test]
+fn a_closed_stream_needs_nothing_and_its_deadline_stands_still() {
+    // The stream task stops waking for such a deadline instead of spinning on it.
+    let now = Instant::now();
+    let mut echo = plain_echo(now);
+    echo.close(now);
+    assert!(!echo.needs_clock());
+    let due = echo.next_deadline();
+    echo.handle_tick(due);
+    assert_eq!(echo.next_deadline(), due);
+    assert!(rtp_out(&mut echo).is_empty());
+}
