@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = msg.validate();
     typed_views(&msg);
+    kept_top_via_follows_changes(&msg);
 
     // Printing spells compact names out, writes one list value per line, CRLF where the
     // input had bare LF, and adds a Content-Length: the head may grow past the default limits
@@ -56,6 +57,31 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(printed_again, printed, "{form} is not stable");
     }
 });
+
+/// The top Via a message keeps parsed (after `validate`) is, after changes of other headers
+/// and of the Vias themselves, always what the Via text says.
+fn kept_top_via_follows_changes(msg: &Message) {
+    // `vias` parses every value anew; `top_via` answers from what is kept.
+    let fresh = |m: &Message| m.headers().vias().next();
+    let mut m = msg.clone();
+    let _ = m.headers().keep_top_via();
+    m.headers_mut().add("Subject", "fuzz");
+    m.headers_mut().remove(HeaderName::To);
+    let kept = m.headers().top_via();
+    if let Some(Ok(v)) = fresh(&m) {
+        assert_eq!(
+            kept.as_ref().ok(),
+            Some(&v),
+            "kept top Via after other changes"
+        );
+    }
+    m.headers_mut().insert_at_top(
+        HeaderName::Via,
+        "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKfuzz",
+    );
+    let top = m.headers().top_via().expect("the Via just put on top");
+    assert_eq!(top.port(), Some(5060), "the new top Via, not a kept one");
+}
 
 /// The message without its Content-Length headers: printing writes one where there was none.
 fn without_content_length(msg: &Message) -> Message {
