@@ -48,51 +48,44 @@ pub(crate) fn run() -> Result<()> {
         .map(Kind::Server)
         .chain([Kind::Floor])
         .collect();
-    let mut runs: Vec<Vec<Row>> = kinds.iter().map(|_| Vec::new()).collect();
-    for round in 1..=server_report::ROUNDS {
-        for (&server, runs) in kinds.iter().zip(&mut runs) {
-            let dir = logs.join(format!("{}-{round}", server.name()));
-            for sub in ["uac", "uas"] {
-                std::fs::create_dir_all(dir.join(sub))
-                    .with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
-            }
-            eprintln!(
-                "xtask: bench proxy, round {round}: {CALLS} calls at {RATE}/s through {}",
-                server.name()
-            );
-            let run = run_one(server, &netsip, hz, &dir)
-                .with_context(|| format!("proxy bench of {}", server.name()))?;
-            for (side, outcome) in [("uac", &run.uac), ("uas", &run.uas)] {
-                if let Err(e) = outcome.check(side) {
-                    problems.push(format!(
-                        "{}: {e:#} (logs in {})",
-                        server.name(),
-                        dir.display()
-                    ));
-                }
-            }
-            runs.push(Row {
-                server: match server {
-                    Kind::Server(Server::Netsip) => super::netsip::version(&netsip),
-                    Kind::Server(Server::Kamailio(setup)) => {
-                        setup.describe(&kamailio::version(), "-x tlsf")
-                    }
-                    Kind::Floor => FLOOR_NAME.to_owned(),
-                },
-                floor: server == Kind::Floor,
-                operations: run.uac.successful(),
-                failed: run.uac.failed(),
-                retransmissions: run.uac.retransmissions() + run.uas.retransmissions(),
-                cpu: run.cpu,
-                wall: run.uac.wall,
-                rounds: Vec::new(),
-            });
+    let rows = server_report::in_rounds(&kinds, |server, round| {
+        let dir = logs.join(format!("{}-{round}", server.name()));
+        for sub in ["uac", "uas"] {
+            std::fs::create_dir_all(dir.join(sub))
+                .with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
         }
-    }
-    let rows: Vec<Row> = runs
-        .into_iter()
-        .filter_map(server_report::best_of)
-        .collect();
+        eprintln!(
+            "xtask: bench proxy, round {round}: {CALLS} calls at {RATE}/s through {}",
+            server.name()
+        );
+        let run = run_one(server, &netsip, hz, &dir)
+            .with_context(|| format!("proxy bench of {}", server.name()))?;
+        for (side, outcome) in [("uac", &run.uac), ("uas", &run.uas)] {
+            if let Err(e) = outcome.check(side) {
+                problems.push(format!(
+                    "{}: {e:#} (logs in {})",
+                    server.name(),
+                    dir.display()
+                ));
+            }
+        }
+        Ok(Row {
+            server: match server {
+                Kind::Server(Server::Netsip) => super::netsip::version(&netsip),
+                Kind::Server(Server::Kamailio(setup)) => {
+                    setup.describe(&kamailio::version(), "-x tlsf")
+                }
+                Kind::Floor => FLOOR_NAME.to_owned(),
+            },
+            floor: server == Kind::Floor,
+            operations: run.uac.successful(),
+            failed: run.uac.failed(),
+            retransmissions: run.uac.retransmissions() + run.uas.retransmissions(),
+            cpu: run.cpu,
+            wall: run.uac.wall,
+            rounds: Vec::new(),
+        })
+    })?;
 
     let suite = Suite {
         name: "proxy",

@@ -40,42 +40,34 @@ pub(crate) fn run() -> Result<()> {
     let hz = cpu::ticks_per_second()?;
 
     let mut problems = Vec::new();
-    let servers = Server::ALL;
-    let mut runs: Vec<Vec<Row>> = servers.iter().map(|_| Vec::new()).collect();
-    for round in 1..=server_report::ROUNDS {
-        for (server, runs) in servers.into_iter().zip(&mut runs) {
-            let dir = logs.join(format!("{}-{round}", server.name()));
-            std::fs::create_dir_all(&dir)?;
-            eprintln!(
-                "xtask: bench registrar, round {round}: {USERS} REGISTERs at {RATE}/s to {}",
-                server.name()
-            );
-            let (cpu, outcome) = run_one(server, &netsip, &users, hz, &dir)
-                .with_context(|| format!("registrar bench of {}", server.name()))?;
-            if let Err(e) = outcome.check(server.name()) {
-                problems.push(format!("{e:#} (logs in {})", dir.display()));
-            }
-            runs.push(Row {
-                server: match server {
-                    Server::Netsip => super::netsip::version(&netsip),
-                    Server::Kamailio(setup) => {
-                        setup.describe(&kamailio::version(), "-x tlsf, hash_size 15")
-                    }
-                },
-                operations: outcome.successful(),
-                failed: outcome.failed(),
-                retransmissions: outcome.retransmissions(),
-                cpu,
-                wall: outcome.wall,
-                floor: false,
-                rounds: Vec::new(),
-            });
+    let rows = server_report::in_rounds(&Server::ALL, |server, round| {
+        let dir = logs.join(format!("{}-{round}", server.name()));
+        std::fs::create_dir_all(&dir)?;
+        eprintln!(
+            "xtask: bench registrar, round {round}: {USERS} REGISTERs at {RATE}/s to {}",
+            server.name()
+        );
+        let (cpu, outcome) = run_one(server, &netsip, &users, hz, &dir)
+            .with_context(|| format!("registrar bench of {}", server.name()))?;
+        if let Err(e) = outcome.check(server.name()) {
+            problems.push(format!("{e:#} (logs in {})", dir.display()));
         }
-    }
-    let rows: Vec<Row> = runs
-        .into_iter()
-        .filter_map(server_report::best_of)
-        .collect();
+        Ok(Row {
+            server: match server {
+                Server::Netsip => super::netsip::version(&netsip),
+                Server::Kamailio(setup) => {
+                    setup.describe(&kamailio::version(), "-x tlsf, hash_size 15")
+                }
+            },
+            operations: outcome.successful(),
+            failed: outcome.failed(),
+            retransmissions: outcome.retransmissions(),
+            cpu,
+            wall: outcome.wall,
+            floor: false,
+            rounds: Vec::new(),
+        })
+    })?;
 
     let suite = Suite {
         name: "registrar",

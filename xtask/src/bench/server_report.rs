@@ -48,6 +48,22 @@ pub(crate) struct Row {
     pub(crate) rounds: Vec<Option<f64>>,
 }
 
+/// Runs `run(kind, round)` for every kind in [`ROUNDS`] interleaved rounds (each kind once,
+/// then each again) and keeps each kind's cheapest run ([`best_of`]), in the order of
+/// `kinds`.
+pub(crate) fn in_rounds<K: Copy>(
+    kinds: &[K],
+    mut run: impl FnMut(K, usize) -> anyhow::Result<Row>,
+) -> anyhow::Result<Vec<Row>> {
+    let mut runs: Vec<Vec<Row>> = kinds.iter().map(|_| Vec::new()).collect();
+    for round in 1..=ROUNDS {
+        for (&kind, runs) in kinds.iter().zip(&mut runs) {
+            runs.push(run(kind, round)?);
+        }
+    }
+    Ok(runs.into_iter().filter_map(best_of).collect())
+}
+
 /// The run of one server that cost the least CPU per operation, with every run's cost in
 /// [`Row::rounds`]. Other work on the machine only ever adds to a server's CPU time, so the
 /// least of several runs is the best estimate of what the server itself needs; the suites
@@ -368,6 +384,30 @@ mod tests {
             floor: false,
             rounds: Vec::new(),
         }
+    }
+
+    #[test]
+    fn rounds_interleave_and_keep_each_kinds_cheapest_run() {
+        let mut order = Vec::new();
+        let rows = in_rounds(&["a", "b"], |kind, round| {
+            order.push(format!("{kind}{round}"));
+            // a costs less in its second round, b in its first.
+            let user = match (kind, round) {
+                ("a", 1) | ("b", 2) => 600,
+                _ => 300,
+            };
+            Ok(row(kind, 30000, user, 0))
+        })
+        .unwrap();
+        assert_eq!(order, ["a1", "b1", "a2", "b2"]);
+        let costs: Vec<_> = rows
+            .iter()
+            .map(|r| (r.server.as_str(), r.us_per_op()))
+            .collect();
+        assert_eq!(costs, [("a", Some(10.0)), ("b", Some(10.0))]);
+        assert_eq!(rows[0].rounds, vec![Some(20.0), Some(10.0)]);
+        // A failing run stops the rounds.
+        assert!(in_rounds(&["a"], |_, _| Err(anyhow::anyhow!("no SIPp"))).is_err());
     }
 
     #[test]
