@@ -625,6 +625,20 @@ impl Report {
         }
     }
 
+    /// Waits until `p` prints a line starting with `prefix` ([`STARTUP_LIMIT`]). When it
+    /// does not, records why, followed by `meaning` (what that means for the scenario, or
+    /// empty), with `p`'s output. Whether it printed the line.
+    fn started(&mut self, p: &mut Running, prefix: &str, meaning: &str) -> bool {
+        match proxy::wait_printed(p, prefix, STARTUP_LIMIT) {
+            Ok(()) => true,
+            Err(e) => {
+                self.problems.push(format!("{e:#}{meaning}"));
+                self.add_our_evidence(p);
+                false
+            }
+        }
+    }
+
     fn add_our_evidence(&mut self, p: &Running) {
         self.details
             .push_str(&format!("    {} stdout:\n", p.name()));

@@ -27,7 +27,7 @@ use super::child::{Ended, Running};
 use super::matrix::{host, ip, make_certs, perl_script, port_for, Proto};
 use super::ports::{wait_bound_on, Ports};
 use super::simple::{
-    check_netsip, check_pcmu_intact, dtmf_printed, netsip_cmd, pcmu_signal, wait_printed, DIGITS,
+    check_netsip, check_pcmu_intact, dtmf_printed, netsip_cmd, pcmu_signal, DIGITS,
 };
 use super::{sipp, Outcome, Report, SCENARIO_LIMIT, STARTUP_LIMIT};
 
@@ -291,9 +291,7 @@ impl Scene<'_> {
             .args(["--calls", "1"])
             .args(args);
         let mut answer = Running::spawn("netsip_answer", cmd, self.dir)?;
-        if let Err(e) = wait_printed(&mut answer, "listening on ", STARTUP_LIMIT) {
-            r.problems.push(format!("{e:#}"));
-            r.add_our_evidence(&answer);
+        if !r.started(&mut answer, "listening on ", "") {
             return Ok(None);
         }
         Ok(Some((port, answer)))
@@ -317,9 +315,7 @@ impl Scene<'_> {
             .args(["--timeout", "15"])
             .args(args);
         let mut uas = Running::spawn("perl_uas", cmd, self.dir)?;
-        if let Err(e) = wait_printed(&mut uas, "listening on ", STARTUP_LIMIT) {
-            r.problems.push(format!("{e:#}"));
-            r.add_our_evidence(&uas);
+        if !r.started(&mut uas, "listening on ", "") {
             return Ok(None);
         }
         Ok(Some((port, uas)))

@@ -846,12 +846,11 @@ fn perl_call(
     let mut cmd = perl("perl_uas.pl", port_for(ports, proto, false)?);
     cmd.args(["--user", "bob@example.com", "--timeout", "20"]);
     let mut uas = Running::spawn("perl_uas", cmd, dir)?;
-    if let Err(e) = super::proxy::wait_printed(&mut uas, "registered for ", STARTUP_LIMIT) {
-        r.problems.push(format!(
-            "{e:#}: the REGISTER of bob at the proxy's registrar over {} failed",
-            proto.as_str()
-        ));
-        r.add_our_evidence(&uas);
+    let meaning = format!(
+        ": the REGISTER of bob at the proxy's registrar over {} failed",
+        proto.as_str()
+    );
+    if !r.started(&mut uas, "registered for ", &meaning) {
         stop_proxy(proxy, &mut r);
         return Ok(r);
     }

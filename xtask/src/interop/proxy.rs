@@ -310,11 +310,7 @@ fn perl_call(
         .args(["--proxy", &proxy])
         .args(["--user", "bob@example.com", "--timeout", "25"]);
     let mut uas = Running::spawn("perl_uas", cmd, dir)?;
-    if let Err(e) = wait_printed(&mut uas, "registered for ", STARTUP_LIMIT) {
-        r.problems.push(format!(
-            "{e:#}: the REGISTER of sip:bob@example.com at the proxy's registrar failed"
-        ));
-        r.add_our_evidence(&uas);
+    if !r.started(&mut uas, "registered for ", BOB_NOT_REGISTERED) {
         return Ok(());
     }
     let mut cmd = perl_script("perl_uac.pl");
@@ -453,11 +449,7 @@ fn sipp_call_perl(
         .args(["--proxy", &proxy])
         .args(["--user", "bob@example.com", "--timeout", "20"]);
     let mut uas = Running::spawn("perl_uas", cmd, dir)?;
-    if let Err(e) = wait_printed(&mut uas, "registered for ", STARTUP_LIMIT) {
-        r.problems.push(format!(
-            "{e:#}: the REGISTER of sip:bob@example.com at the proxy's registrar failed"
-        ));
-        r.add_our_evidence(&uas);
+    if !r.started(&mut uas, "registered for ", BOB_NOT_REGISTERED) {
         return Ok(());
     }
     let mut cmd = sipp_command(
@@ -619,7 +611,11 @@ pub(super) fn wait_printed(p: &mut Running, prefix: &str, limit: Duration) -> Re
             return Ok(());
         }
         if p.has_exited() {
-            bail!("{} exited before printing {prefix:?}", p.name());
+            bail!(
+                "{} exited before printing {prefix:?}: {}",
+                p.name(),
+                tail(&p.stderr(), 3).trim()
+            );
         }
         if Instant::now() >= deadline {
             bail!("{} did not print {prefix:?} within {limit:?}", p.name());
@@ -627,6 +623,10 @@ pub(super) fn wait_printed(p: &mut Running, prefix: &str, limit: Duration) -> Re
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// What it means for a scenario when the Perl UAS does not print that it registered.
+pub(super) const BOB_NOT_REGISTERED: &str =
+    ": the REGISTER of sip:bob@example.com at the proxy's registrar failed";
 
 /// `p`'s stdout must hold each of `lines` (as line prefixes).
 pub(super) fn check_printed(r: &mut Report, p: &Running, lines: &[&str]) {

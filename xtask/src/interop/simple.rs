@@ -21,12 +21,11 @@ mod audio;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::child::{tail, Ended, Running};
+use super::child::{Ended, Running};
 use super::ports::{wait_bound, Ports};
 use super::sipp;
 use super::{Outcome, Report, SCENARIO_LIMIT, STARTUP_LIMIT};
@@ -362,28 +361,6 @@ fn perl_script(name: &str) -> Command {
 
 fn udp(port: u16) -> String {
     format!("udp:127.0.0.1:{port}")
-}
-
-/// Waits until `p` prints a line starting with `prefix`; fails when it exits first or
-/// `limit` passes.
-pub(super) fn wait_printed(p: &mut Running, prefix: &str, limit: Duration) -> Result<()> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if p.stdout().lines().any(|l| l.starts_with(prefix)) {
-            return Ok(());
-        }
-        if p.has_exited() {
-            bail!(
-                "{} exited before printing {prefix:?}: {}",
-                p.name(),
-                tail(&p.stderr(), 3).trim()
-            );
-        }
-        if Instant::now() >= deadline {
-            bail!("{} did not print {prefix:?} within {limit:?}", p.name());
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[cfg(test)]
