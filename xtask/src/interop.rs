@@ -263,6 +263,17 @@ fn netsip_binary() -> Result<PathBuf> {
 
 /// Runs each of a module's `selected` scenarios (name, what it plays, peers) with
 /// [`run_reported`], in a folder of its own under `out`.
+/// The scenarios of a module's table (name, play, description) that `NETSIP_INTEROP_ONLY`
+/// selects, for [`run_each`].
+fn selected<P>(
+    scenarios: &'static [(&'static str, P, &'static str)],
+) -> Vec<&'static (&'static str, P, &'static str)> {
+    scenarios
+        .iter()
+        .filter(|(name, _, _)| is_selected(name))
+        .collect()
+}
+
 fn run_each<P: Copy>(
     out: &Path,
     selected: &[&(&'static str, P, &'static str)],

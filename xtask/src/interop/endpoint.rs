@@ -63,10 +63,7 @@ struct Programs {
 
 /// Runs the selected endpoint scenarios, logging into `out/<name>/`; one outcome each.
 pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
-    let selected: Vec<_> = SCENARIOS
-        .iter()
-        .filter(|(name, _, _)| super::is_selected(name))
-        .collect();
+    let selected = super::selected(SCENARIOS);
     if selected.is_empty() {
         return Ok(Vec::new());
     }

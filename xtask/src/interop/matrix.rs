@@ -244,10 +244,7 @@ struct Setup {
 
 /// Runs the selected matrix scenarios, logging into `out/<name>/`; one outcome each.
 pub(super) fn run(out: &Path, target: &Path) -> Result<Vec<Outcome>> {
-    let selected: Vec<_> = SCENARIOS
-        .iter()
-        .filter(|(name, _, _)| super::is_selected(name))
-        .collect();
+    let selected = super::selected(SCENARIOS);
     if selected.is_empty() {
         return Ok(Vec::new());
     }

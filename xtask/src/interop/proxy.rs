@@ -104,10 +104,7 @@ const SCENARIOS: &[(&str, Play, &str)] = &[
 
 /// Runs the selected proxy scenarios, logging into `out/<name>/`; one outcome each.
 pub(super) fn run(out: &Path) -> Result<Vec<Outcome>> {
-    let selected: Vec<_> = SCENARIOS
-        .iter()
-        .filter(|(name, _, _)| super::is_selected(name))
-        .collect();
+    let selected = super::selected(SCENARIOS);
     if selected.is_empty() {
         return Ok(Vec::new());
     }
